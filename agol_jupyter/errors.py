@@ -1,0 +1,98 @@
+"""Exceptions that say what happened and what to do about it.
+
+Every error a person can run into carries a ``remedy``: the next step, in words. ``str(error)``
+is the message followed by the remedy, so a notebook traceback or a log line is enough on its own.
+No exception here ever holds a token or an authorization code.
+"""
+
+from __future__ import annotations
+
+
+class AgolJupyterError(Exception):
+    """Base class: ``message`` says what happened, ``remedy`` what to do next."""
+
+    def __init__(self, message: str, remedy: str = "") -> None:
+        self.message = message
+        self.remedy = remedy
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.remedy}".strip()
+
+
+class ConfigurationError(AgolJupyterError):
+    """The portal URL or client id is missing or not allowed."""
+
+
+class PortalURLError(AgolJupyterError, ValueError):
+    """A portal URL that cannot be turned into an ArcGIS portal root."""
+
+
+class PortalUnreachable(AgolJupyterError):
+    """The portal did not answer (DNS, TLS, connection, timeout)."""
+
+
+class PortalResponseError(AgolJupyterError):
+    """The portal answered with ArcGIS's error envelope or an error page."""
+
+    def __init__(
+        self,
+        message: str,
+        remedy: str = "",
+        *,
+        code: int | None = None,
+        error: str = "",
+        description: str = "",
+    ) -> None:
+        super().__init__(message, remedy)
+        self.code = code
+        self.error = error
+        self.description = description
+
+
+class InvalidClientId(PortalResponseError):
+    """The portal does not know the client id (no such registered app)."""
+
+
+class InvalidRedirectUri(PortalResponseError):
+    """The redirect URI is not registered on the portal's app item."""
+
+    def __init__(self, message: str, remedy: str = "", *, redirect_uri: str = "", **kw: object):
+        super().__init__(message, remedy, **kw)  # type: ignore[arg-type]
+        self.redirect_uri = redirect_uri
+
+
+class InvalidGrant(PortalResponseError):
+    """An authorization code that is unknown, used already, expired, or fails PKCE."""
+
+
+class RefreshTokenExpired(PortalResponseError):
+    """The saved session's refresh token has expired or was revoked."""
+
+
+class InvalidToken(PortalResponseError):
+    """The portal rejected an access token (ArcGIS code 498) or wants one (499)."""
+
+
+class SignInCancelled(AgolJupyterError):
+    """The person cancelled at the portal or the identity provider."""
+
+
+class SignInTimeout(AgolJupyterError):
+    """Nobody finished signing in before the wait ran out."""
+
+
+class NotSignedIn(AgolJupyterError):
+    """There is no saved session for this portal (never signed in, or signed out)."""
+
+
+class SessionExpired(AgolJupyterError):
+    """The saved session can no longer be refreshed: sign in again."""
+
+
+class StoreCorrupt(AgolJupyterError):
+    """The credential file cannot be read."""
+
+
+class ArcGISNotInstalled(AgolJupyterError):
+    """The optional ``arcgis`` package is missing."""
