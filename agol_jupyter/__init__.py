@@ -20,15 +20,21 @@ def login(
     client_id: str | None = None,
     *,
     timeout: float = 300,
-    **kwargs: Any,
+    profile: str | None = None,
+    ca_bundle: str | None = None,
+    force: bool = False,
 ) -> GIS:
-    """Sign in to an ArcGIS portal with the organization's login and return a ``GIS``.
+    """Sign in to an ArcGIS portal with your organization's login and return a ``GIS``.
 
-    See :func:`agol_jupyter.kernel.login.login` for the details.
+    With no arguments it uses the portal and client id the Jupyter server is configured with.
+    A saved session that is still good is used at once; otherwise a sign-in button appears and
+    the call returns once you have signed in in the popup. Errors say what to do next.
     """
     from .kernel.login import login as _login
 
-    return _login(portal, client_id, timeout=timeout, **kwargs)
+    return _login(
+        portal, client_id, timeout=timeout, profile=profile, ca_bundle=ca_bundle, force=force
+    )
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:

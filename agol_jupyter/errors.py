@@ -19,6 +19,13 @@ class AgolJupyterError(Exception):
     def __str__(self) -> str:
         return f"{self.message} {self.remedy}".strip()
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback: a sign-in problem needs no stack."""
+        lines = [f"{type(self).__name__}: {self.message}"]
+        if self.remedy:
+            lines.append(self.remedy)
+        return lines
+
 
 class ConfigurationError(AgolJupyterError):
     """The portal URL or client id is missing or not allowed."""

@@ -271,12 +271,17 @@ class CredentialStore:
             return Credentials.from_json(entry)
         except TypeError:
             warnings.warn(
-                f"The saved ArcGIS session {key.split('|')[1:2]} is incomplete and was ignored; "
+                f"The saved ArcGIS session for {_portal_of(key)} is incomplete and was ignored; "
                 "sign in again to replace it.",
                 StoreRecoveredWarning,
                 stacklevel=3,
             )
             return None
+
+
+def _portal_of(key: str) -> str:
+    parts = key.split("|")
+    return parts[1] if len(parts) > 1 else key
 
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
