@@ -166,7 +166,8 @@ def _load_ca(state_dir: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivate
         return None
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         return None
-    if cert.public_key().public_numbers() != key.public_key().public_numbers():
+    spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if cert.public_key().public_bytes(*spki) != key.public_key().public_bytes(*spki):
         return None
     if cert.not_valid_after_utc - _RENEW_MARGIN < _now():
         return None

@@ -66,6 +66,7 @@ class AuthorizationRequest:
     code_challenge: str
     expiration_minutes: int
     created_at: float
+    force_login: bool = False
     saml_request_id: str = field(default_factory=lambda: "_" + secrets.token_hex(16))
 
 
@@ -116,7 +117,11 @@ class Grants:
         self._codes: dict[str, _Code] = {}
         self._refresh: dict[str, _RefreshToken] = {}
         self._access: dict[str, _AccessToken] = {}
-        self._issued: dict[str, list[str]] = {"access_tokens": [], "refresh_tokens": [], "codes": []}
+        self._issued: dict[str, list[str]] = {
+            "access_tokens": [],
+            "refresh_tokens": [],
+            "codes": [],
+        }
         self._counts: Counter[str] = Counter()
         self._token_requests: Counter[str] = Counter()
 
@@ -137,17 +142,28 @@ class Grants:
     def pending(self, oauth_state: str) -> AuthorizationRequest | None:
         """The pending request for ``oauth_state``, if it is still there and fresh."""
         with self._lock:
-            request = self._pending.get(oauth_state)
-            if request is not None and request.created_at + PENDING_SECONDS < self.now():
-                del self._pending[oauth_state]
+            return self._fresh(oauth_state)
+
+    def take(
+        self, oauth_state: str, *, saml_request_id: str | None = None
+    ) -> AuthorizationRequest | None:
+        """Like :meth:`pending`, but the request is used up (atomically: once only).
+
+        With ``saml_request_id``, only a request that sent that SAML request is taken.
+        """
+        with self._lock:
+            request = self._fresh(oauth_state)
+            if request is None or saml_request_id not in (None, request.saml_request_id):
                 return None
+            del self._pending[oauth_state]
             return request
 
-    def take(self, oauth_state: str) -> AuthorizationRequest | None:
-        """Like :meth:`pending`, but the request is used up."""
-        request = self.pending(oauth_state)
-        with self._lock:
-            self._pending.pop(oauth_state, None)
+    def _fresh(self, oauth_state: str) -> AuthorizationRequest | None:
+        # Caller holds the lock.
+        request = self._pending.get(oauth_state)
+        if request is not None and request.created_at + PENDING_SECONDS < self.now():
+            del self._pending[oauth_state]
+            return None
         return request
 
     def count(self, event: str) -> None:
@@ -189,7 +205,7 @@ class Grants:
             grant = self._codes.pop(params["code"], None)
         if grant is None:
             raise GrantError(400, "invalid_grant", "Invalid authorization code")
-        if grant.expires_at < self.now():
+        if grant.expires_at <= self.now():
             raise GrantError(400, "invalid_grant", "Authorization code expired")
         if grant.request.client_id != params["client_id"]:
             raise GrantError(400, "invalid_grant", "Invalid authorization code")
@@ -234,11 +250,13 @@ class Grants:
         record = self._refresh.get(token)
         if record is None or record.revoked or record.client_id != client_id:
             raise GrantError(400, "invalid_grant", "Invalid refresh_token")
-        if record.expires_at < self.now():
+        if record.expires_at <= self.now():
             raise GrantError(498, "invalid_grant", "refresh_token expired")
         return record
 
-    def _new_refresh(self, client_id: str, username: str, expiration_minutes: int) -> tuple[str, int]:
+    def _new_refresh(
+        self, client_id: str, username: str, expiration_minutes: int
+    ) -> tuple[str, int]:
         # Caller holds the lock.
         seconds = self.config.refresh_token_seconds
         if seconds is None:
@@ -250,7 +268,9 @@ class Grants:
         self._issued["refresh_tokens"].append(token)
         return token, seconds
 
-    def _new_access(self, client_id: str, username: str, refresh_token: str | None) -> dict[str, Any]:
+    def _new_access(
+        self, client_id: str, username: str, refresh_token: str | None
+    ) -> dict[str, Any]:
         # Caller holds the lock.
         seconds = self.config.access_token_seconds
         token = secrets.token_urlsafe(64)
@@ -294,7 +314,7 @@ class Grants:
         """The user a live access token belongs to; ``None`` if unknown, revoked or expired."""
         with self._lock:
             record = self._access.get(token)
-            if record is None or record.revoked or record.expires_at < self.now():
+            if record is None or record.revoked or record.expires_at <= self.now():
                 return None
             return record.username
 
