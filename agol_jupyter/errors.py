@@ -7,6 +7,8 @@ No exception here ever holds a token or an authorization code.
 
 from __future__ import annotations
 
+import re
+
 
 class AgolJupyterError(Exception):
     """Base class: ``message`` says what happened, ``remedy`` what to do next."""
@@ -103,3 +105,34 @@ class StoreCorrupt(AgolJupyterError):
 
 class ArcGISNotInstalled(AgolJupyterError):
     """The optional ``arcgis`` package is missing."""
+
+
+def error_kind(exc: BaseException) -> str:
+    """A short, stable name for an error, as the server reports it to kernels and pages:
+    ``InvalidRedirectUri`` -> ``invalid_redirect_uri``."""
+    kind = getattr(exc, "kind", None)
+    if isinstance(kind, str):
+        return kind
+    return _snake(type(exc).__name__)
+
+
+def error_class(kind: str) -> type[AgolJupyterError]:
+    """The exception class a reported error ``kind`` stands for (the base class if unknown)."""
+    for candidate in _all_error_classes():
+        if _snake(candidate.__name__) == kind:
+            return candidate
+    return AgolJupyterError
+
+
+def _all_error_classes() -> list[type[AgolJupyterError]]:
+    found: list[type[AgolJupyterError]] = []
+    pending: list[type[AgolJupyterError]] = [AgolJupyterError]
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()

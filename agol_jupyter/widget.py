@@ -17,7 +17,7 @@ _STATIC = pathlib.Path(__file__).parent / "static"
 STATUSES = ("ready", "waiting", "finishing", "signed_in", "error", "cancelled", "signed_out")
 
 
-class SignInWidget(anywidget.AnyWidget):  # type: ignore[misc]
+class SignInWidget(anywidget.AnyWidget):
     """Sign-in button and status line for one sign-in attempt.
 
     Traits (all synced to the browser, none secret):

@@ -167,9 +167,7 @@ def _finish(
         widget.show_cancelled(f"{message} {remedy}".strip())
         raise errors.SignInCancelled(message or "Sign-in cancelled.", remedy)
     if status != "ok":
-        kind = getattr(errors, str(result.get("error") or ""), None)
-        if not (isinstance(kind, type) and issubclass(kind, errors.AgolJupyterError)):
-            kind = errors.AgolJupyterError
+        kind = errors.error_class(str(result.get("error") or ""))
         widget.show_error(f"{message} {remedy}".strip())
         raise kind(message or "The sign-in failed.", remedy)
     key = str(result.get("key") or "")

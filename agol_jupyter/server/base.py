@@ -8,7 +8,6 @@ and tornado's own log of an uncaught error prints the whole request, cookies inc
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from dataclasses import dataclass
 from http.client import responses
@@ -67,16 +66,6 @@ class ServerContext:
             ca_bundle=ca_bundle or self.settings.ca_bundle or None,
             timeout=self.settings.portal_timeout,
         )
-
-
-def error_kind(exc: BaseException) -> str:
-    """A short, stable name for an error: ``InvalidRedirectUri`` -> ``invalid_redirect_uri``."""
-    kind = getattr(exc, "kind", None)
-    if isinstance(kind, str):
-        return kind
-    return re.sub(
-        r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", type(exc).__name__
-    ).lower()
 
 
 def status_for(exc: BaseException) -> int:
@@ -157,7 +146,7 @@ class AgolHandler(JupyterHandler):
         super().set_default_headers()
         self.set_header("Cache-Control", "no-store")
         # Our pages sit at URLs that carried a code; never hand them to another site.
-        self.set_header("Referrer-Policy", "no-referrer")
+        self.set_header("Referrer-Policy", "same-origin")
 
     def redirect_uri(self) -> str:
         return self.agol.settings.redirect_uri_for(
@@ -207,7 +196,7 @@ def error_result(exc: BaseException, flow: PendingFlow | None) -> dict[str, Any]
     message, remedy = error_text(exc)
     result: dict[str, Any] = {
         "status": "error",
-        "error": error_kind(exc),
+        "error": errors.error_kind(exc),
         "message": message,
         "remedy": remedy,
     }
@@ -294,7 +283,7 @@ class ApiHandler(AgolHandler, APIHandler):
 
     def fail_with(self, exc: BaseException) -> None:
         message, remedy = error_text(exc)
-        self.fail(status_for(exc), error_kind(exc), message, remedy)
+        self.fail(status_for(exc), errors.error_kind(exc), message, remedy)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         message, remedy = _refusal(self, status_code)

@@ -57,7 +57,7 @@ def _document(title: str, body: str, *, tone: str, script: str = "") -> str:
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
+        '<meta name="referrer" content="same-origin">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
         f'<body><main class="{escape(tone)}">{body}</main>{script}</body></html>'
     )

@@ -10,6 +10,9 @@ const DONE = "agol-jupyter:done";
 const POPUP_NAME = "agol-jupyter-signin";
 const POPUP_FEATURES = "popup,width=520,height=720";
 const SIGN_IN_STATES = new Set(["ready", "signed_out", "error", "cancelled"]);
+// How long "finishing" may last before the widget suggests that no cell is waiting any more
+// (the kernel may still be importing arcgis, so not too short).
+const FINISH_GRACE_MS = 20000;
 
 /** Format a remaining duration for the countdown: "3 m 20 s", "1 h 45 m", "14 days". */
 export function formatRemaining(seconds) {
@@ -94,8 +97,10 @@ function node(tag, className, attrs = {}) {
 
 function render({ model, el }) {
   const base = jupyterBaseUrl();
-  const local = { blocked: false, busy: "" };
+  const local = { blocked: false, busy: "", stale: false, doneText: "" };
   let timer = null;
+  let finishTimer = null;
+  let badgeKey = null;
 
   const root = node("div", "agol-signin");
   const badge = node("div", "agol-badge");
@@ -130,6 +135,7 @@ function render({ model, el }) {
   // Local states: set on the model but never saved, so the kernel's next update replaces them.
   const showLocal = (status, message = "") => {
     local.busy = "";
+    local.stale = false;
     model.set("message", message);
     model.set("status", status);
     update();
@@ -160,8 +166,10 @@ function render({ model, el }) {
     }
     local.blocked = false;
     try {
-      popup.document.title = `Sign in to ${portalName()}`;
-      popup.document.body.textContent = `Opening the ${portalName()} sign-in page…`;
+      const doc = popup.document;
+      doc.title = `Sign in to ${portalName()}`;
+      doc.body.style.cssText = "font: 15px system-ui, sans-serif; margin: 2em; color: #444";
+      doc.body.textContent = `Opening the ${portalName()} sign-in page…`;
     } catch {
       // A window left on another origin by an earlier attempt: just navigate it below.
     }
@@ -170,6 +178,10 @@ function render({ model, el }) {
     postJson(`${base}agol/api/flows`, flowParams())
       .then(({ response, data }) => {
         if (response.ok && data && typeof data.start_url === "string") {
+          if (popup.closed) {
+            showLocal("cancelled", "The sign-in window was closed. Click Try again to sign in.");
+            return;
+          }
           popup.location.href = new URL(data.start_url, window.location.href).href;
           popup.focus();
           showLocal("waiting");
@@ -197,7 +209,9 @@ function render({ model, el }) {
         if (response.ok) {
           model.set("username", "");
           model.set("expires_at", 0);
-          showLocal("signed_out");
+          // Signed out here, but the portal may not have been told: say so.
+          const note = data && data.revoked === false && typeof data.message === "string";
+          showLocal("signed_out", note ? data.message : "");
         } else {
           showLocal("error", serverErrorText(response, data));
         }
@@ -220,25 +234,31 @@ function render({ model, el }) {
     expiry.textContent = left > 0 ? ` · expires in ${formatRemaining(left)}` : " · session expired";
   }
 
-  function stopTimer() {
+  function stopTimers() {
     if (timer !== null) clearInterval(timer);
+    if (finishTimer !== null) clearTimeout(finishTimer);
     timer = null;
+    finishTimer = null;
   }
 
   function update() {
     const status = get("status") || "ready";
     const name = portalName();
     root.dataset.status = status;
+    root.dataset.blocked = local.blocked && status === "waiting" ? "true" : "false";
     root.setAttribute("aria-busy", local.busy ? "true" : "false");
 
-    badge.replaceChildren();
     const logo = get("logo_data_url");
-    if (logo.startsWith("data:image/")) {
-      badge.append(node("img", "agol-logo", { src: logo, alt: `${name} logo` }));
-    } else {
-      const initial = node("span", "agol-initial", { "aria-hidden": "true" });
-      initial.textContent = name.trim().charAt(0).toUpperCase() || "A";
-      badge.append(initial);
+    // Rebuild the badge only when it changes, so the image neither reloads nor flickers.
+    if (badgeKey !== `${name}\n${logo}`) {
+      badgeKey = `${name}\n${logo}`;
+      if (logo.startsWith("data:image/")) {
+        badge.replaceChildren(node("img", "agol-logo", { src: logo, alt: `${name} logo` }));
+      } else {
+        const initial = node("span", "agol-initial", { "aria-hidden": "true" });
+        initial.textContent = name.trim().charAt(0).toUpperCase() || "A";
+        badge.replaceChildren(initial);
+      }
     }
     title.textContent = name;
 
@@ -246,8 +266,10 @@ function render({ model, el }) {
     alert.textContent = message;
     alert.hidden = !(message && (status === "error" || status === "cancelled"));
 
-    stopTimer();
+    stopTimers();
     expiry.textContent = "";
+    // The buttons are rebuilt below; keep keyboard focus in the widget if it was on one.
+    const hadFocus = actions.contains(document.activeElement);
     actions.replaceChildren();
     const signInLabel = `Sign in to ${name}`;
 
@@ -255,7 +277,7 @@ function render({ model, el }) {
       const retry = status === "error" || status === "cancelled";
       statusText.textContent = {
         ready: "Sign in with your organization account.",
-        signed_out: `Signed out of ${name}.`,
+        signed_out: [`Signed out of ${name}.`, message].filter(Boolean).join(" "),
         error: "Sign-in did not finish.",
         cancelled: "Sign-in was cancelled.",
       }[status];
@@ -266,22 +288,29 @@ function render({ model, el }) {
           : button(signInLabel, "agol-primary", startSignIn),
       );
     } else if (status === "waiting") {
-      if (local.blocked) {
-        statusText.textContent =
-          "The browser blocked the sign-in popup. Open the sign-in page in a new tab instead:";
-        actions.append(fallbackLink("Open the sign-in page"));
-      } else {
-        statusText.textContent = `Waiting for you to sign in to ${name} in the popup…`;
-        actions.append(fallbackLink("Open the sign-in page"));
-      }
+      statusText.textContent = local.blocked
+        ? "The browser blocked the sign-in popup. Open the sign-in page in a new tab instead."
+        : `Waiting for you to sign in to ${name} in the popup…`;
       actions.append(
+        fallbackLink("Open the sign-in page"),
         button("Cancel", "agol-secondary agol-small", () => {
           local.blocked = false;
           showLocal("ready");
         }),
       );
     } else if (status === "finishing") {
-      statusText.textContent = "Signed in, finishing…";
+      root.dataset.stale = local.stale ? "true" : "false";
+      if (local.stale) {
+        statusText.textContent =
+          `${local.doneText || "Signed in."} If the cell that started the sign-in has ` +
+          "already finished, run it again to use the session.";
+      } else {
+        statusText.textContent = "Signed in, finishing…";
+        finishTimer = setTimeout(() => {
+          local.stale = true;
+          update();
+        }, FINISH_GRACE_MS);
+      }
     } else if (status === "signed_in") {
       const who = get("username");
       const full = get("full_name");
@@ -296,6 +325,7 @@ function render({ model, el }) {
         button(local.busy === "signout" ? "Signing out…" : "Sign out", "agol-secondary", signOut),
       );
     }
+    if (hadFocus) actions.querySelector("button:not(:disabled), a")?.focus();
   }
 
   function onDone(data) {
@@ -305,6 +335,7 @@ function render({ model, el }) {
     if (get("status") === "signed_in") return;
     local.blocked = false;
     if (data.status === "ok") {
+      local.doneText = typeof data.message === "string" ? data.message : "";
       showLocal("finishing");
     } else if (data.status === "cancelled") {
       showLocal("cancelled", data.message || "Sign-in was cancelled. Click Try again to restart.");
@@ -338,13 +369,14 @@ function render({ model, el }) {
   const onChange = () => {
     // A change from the kernel ends whatever the page was doing on its own.
     local.busy = "";
+    local.stale = false;
     update();
   };
   for (const name of traits) model.on(`change:${name}`, onChange);
   update();
 
   return () => {
-    stopTimer();
+    stopTimers();
     window.removeEventListener("message", onWindowMessage);
     if (channel) channel.close();
     for (const name of traits) model.off(`change:${name}`, onChange);

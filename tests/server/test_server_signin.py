@@ -63,7 +63,7 @@ async def test_full_sign_in(
     assert "default-src 'none'" in csp and "frame-ancestors 'self'" in csp
     nonce = csp.split("'nonce-")[1].split("'")[0]
     assert f'<script nonce="{nonce}">' in page.text
-    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Referrer-Policy"] == "same-origin"
 
     # The saved session: file 0600, all the fields the kernel needs.
     key = credential_key(demo.root_url, demo.client_id, "default")

@@ -83,3 +83,22 @@ def test_unreachable_portal() -> None:
         get_json("https://127.0.0.1:9/portal/sharing/rest/portals/self", timeout=2)
     assert "127.0.0.1:9" in caught.value.message
     assert "network" in caught.value.remedy
+
+
+@pytest.mark.parametrize(
+    ("cls", "kind"),
+    [
+        (errors.InvalidRedirectUri, "invalid_redirect_uri"),
+        (errors.SignInCancelled, "sign_in_cancelled"),
+        (errors.PortalUnreachable, "portal_unreachable"),
+        (errors.ArcGISNotInstalled, "arc_gis_not_installed"),
+    ],
+)
+def test_error_kinds_round_trip(cls: type, kind: str) -> None:
+    # The server reports errors to the kernel by kind; the kernel raises the same class.
+    assert errors.error_kind(cls("m")) == kind
+    assert errors.error_class(kind) is cls
+
+
+def test_unknown_kind_is_the_base_class() -> None:
+    assert errors.error_class("no_such_kind") is errors.AgolJupyterError
