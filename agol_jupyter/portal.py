@@ -9,6 +9,7 @@ always gets the same saved session. Pure: no Jupyter, no arcgis.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +20,11 @@ from .rest import get_json
 ONLINE_HOST = "www.arcgis.com"
 # Path segments that belong to the portal's apps and API, not to its web adaptor.
 _APP_SEGMENTS = ("home", "sharing", "apps", "notebooks", "webadaptor", "portaladmin")
+_HOST = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+_SEGMENT = re.compile(r"^[A-Za-z0-9._~-]{1,100}$")
+MAX_URL_LENGTH = 2048
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,8 @@ def normalize_portal_url(url: str) -> PortalURL:
             "Pass the URL of your ArcGIS organization, e.g. https://myorg.maps.arcgis.com "
             "or https://gis.example.com/portal.",
         )
+    if len(text) > MAX_URL_LENGTH:
+        raise PortalURLError("The portal URL is too long.", "Check the portal URL.")
     if "://" not in text:
         text = "https://" + text
     parts = urlsplit(text)
@@ -93,6 +101,8 @@ def normalize_portal_url(url: str) -> PortalURL:
         raise PortalURLError(f"{url!r} has an invalid port.", "Check the URL.") from exc
     if not host:
         raise PortalURLError(f"{url!r} has no host name.", "Check the URL.")
+    if not _plausible_host(host):
+        raise _odd_characters()
 
     segments = [s for s in parts.path.split("/") if s]
     if "rest" in segments and "services" in segments and "sharing" not in segments:
@@ -105,6 +115,8 @@ def normalize_portal_url(url: str) -> PortalURL:
         len(segments),
     )
     segments = segments[:cut]
+    if not all(_SEGMENT.match(s) for s in segments):
+        raise _odd_characters()
 
     if _is_online_host(host):
         # ArcGIS Online has no web adaptor path; arcgis.com itself is www.arcgis.com.
@@ -120,6 +132,26 @@ def normalize_portal_url(url: str) -> PortalURL:
             netloc = f"{netloc}:{port}"
     path = "".join("/" + s for s in segments)
     return PortalURL(f"{scheme}://{netloc}{path}")
+
+
+def _plausible_host(host: str) -> bool:
+    if _HOST.match(host):
+        return True
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _odd_characters() -> PortalURLError:
+    # No echo of the text: it may come from a page and end up in HTML or logs.
+    return PortalURLError(
+        "The portal URL has characters a portal address cannot have.",
+        "Copy the portal's address from the browser's address bar, e.g. "
+        "https://myorg.maps.arcgis.com or https://gis.example.com/portal "
+        "(internationalized host names in their xn-- form).",
+    )
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,18 @@ import statistics
 import subprocess
 import sys
 
-HEAVY = ["arcgis", "ipywidgets", "anywidget", "tornado", "jupyter_server", "requests", "IPython",
-         "traitlets", "numpy", "pandas"]
+HEAVY = [
+    "arcgis",
+    "ipywidgets",
+    "anywidget",
+    "tornado",
+    "jupyter_server",
+    "requests",
+    "IPython",
+    "traitlets",
+    "numpy",
+    "pandas",
+]
 RUNS = 9
 
 PROBE = """
@@ -31,7 +41,9 @@ def measure(stmt: str) -> tuple[float, list[str]]:
     for _ in range(RUNS):
         out = subprocess.run(
             [sys.executable, "-c", PROBE.format(stmt=stmt, heavy=HEAVY)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         data = json.loads(out)
         times.append(data["seconds"])
@@ -43,7 +55,8 @@ def main() -> None:
     base, _ = measure("pass")
     ours, heavy = measure("import agol_jupyter")
     gis, _ = measure("from arcgis.gis import GIS")
-    print(f"import agol_jupyter     : {ours * 1000:7.1f} ms (median of {RUNS}, empty: {base * 1000:.1f} ms)")
+    print(f"import agol_jupyter     : {ours * 1000:7.1f} ms (median of {RUNS} runs)")
+    print(f"empty interpreter       : {base * 1000:7.1f} ms")
     print(f"heavy modules pulled in : {', '.join(heavy) or 'none'}")
     print(f"for scale, arcgis GIS   : {gis * 1000:7.1f} ms")
 

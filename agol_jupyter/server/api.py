@@ -14,7 +14,7 @@ from .. import __version__, errors
 from ..portal import normalize_portal_url
 from ..store import Credentials, credential_key
 from .base import MAX_ARG, ApiHandler
-from .config import check_portal_root, resolve_profile
+from .config import resolve_profile
 
 
 class FlowsHandler(ApiHandler):
@@ -44,7 +44,7 @@ class StatusHandler(ApiHandler):
         settings = self.agol.settings
         try:
             portal = self.get_query_argument("portal", "")[:MAX_ARG].strip()
-            root = check_portal_root(normalize_portal_url(portal)).root if portal else ""
+            root = normalize_portal_url(portal).root if portal else ""
             client_id = self.get_query_argument("client_id", "")[:MAX_ARG].strip()
             profile = self.get_query_argument("profile", "")[:MAX_ARG].strip()
             if profile:
@@ -81,9 +81,7 @@ class LogoutHandler(ApiHandler):
         settings = self.agol.settings
         try:
             body = self.json_body()
-            portal = check_portal_root(
-                normalize_portal_url(body.get("portal") or settings.portal_url)
-            )
+            portal = normalize_portal_url(body.get("portal") or settings.portal_url)
             client_id = settings.resolve_client_id(body.get("client_id"))
             profile = resolve_profile(body.get("profile"))
         except errors.AgolJupyterError as exc:

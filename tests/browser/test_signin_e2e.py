@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from harness import (
@@ -28,7 +27,6 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from agol_jupyter.demo import DemoPortal
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 SIGNED_IN = re.compile(r"Signed in as alice \(.+\)")
 
 
@@ -101,8 +99,8 @@ def test_login_one_click(agol_lab: LabServer, demo: DemoPortal, page: Page, fres
     expect(widget).to_contain_text("Demo Field Office")
     expect(widget).to_contain_text("expires in")
     wait_kernel_idle(notebook)
-    DOCS.mkdir(exist_ok=True)
-    screenshot(widget.locator(".agol-signin").first, DOCS / "signed-in-widget.png")
+    # docs/signed-in-widget.png (the README's picture) is a copy of this one.
+    screenshot(widget.locator(".agol-signin").first, "signed-in-widget.png")
 
     me = run_cell(notebook, "print(gis.users.me.username, type(gis).__module__)")
     assert cell_output_text(notebook, me).split() == [demo.username, "arcgis.gis"]
@@ -204,3 +202,19 @@ def test_popup_blocked_shows_a_link(
         expect(output).to_contain_text(SIGNED_IN, timeout=60_000)
     finally:
         tab.close()
+
+
+def test_interrupting_the_wait(agol_lab: LabServer, page: Page, fresh: None) -> None:
+    notebook = open_new_notebook(page, agol_lab)
+    index = run_cell(notebook, "import agol_jupyter\ngis = agol_jupyter.login()", wait_idle=False)
+    output = cell_output(notebook, index)
+    expect(output.get_by_role("button", name=re.compile("Sign in"))).to_be_visible()
+    # Kernel > Interrupt, as a person would (command mode, I I).
+    notebook_panel(notebook).locator(".jp-Notebook").click(position={"x": 5, "y": 5})
+    notebook.keyboard.press("Escape")
+    notebook.keyboard.press("i")
+    notebook.keyboard.press("i")
+    wait_kernel_idle(notebook)
+    expect(output).to_contain_text("Stopped waiting for the sign-in")
+    text = cell_output_text(notebook, index)
+    assert "SignInCancelled" in text and "Traceback" not in text

@@ -9,7 +9,9 @@ from agol_jupyter import errors
 from agol_jupyter.rest import parse_json_body
 
 
-def answer(body: object, status: int = 200, content_type: str = "application/json") -> requests.Response:
+def answer(
+    body: object, status: int = 200, content_type: str = "application/json"
+) -> requests.Response:
     response = requests.Response()
     response.status_code = status
     response.url = "https://gis.example.com/portal/sharing/rest/oauth2/token"
@@ -19,23 +21,61 @@ def answer(body: object, status: int = 200, content_type: str = "application/jso
 
 
 def envelope(code: int, error: str, description: str) -> dict:
-    return {"error": {"code": code, "error": error, "error_description": description,
-                      "message": description, "details": []}}
+    return {
+        "error": {
+            "code": code,
+            "error": error,
+            "error_description": description,
+            "message": description,
+            "details": [],
+        }
+    }
 
 
 @pytest.mark.parametrize(
     ("body", "kind", "remedy_mentions"),
     [
-        (envelope(400, "invalid_client_id", "Invalid client_id"), errors.InvalidClientId, "Registered Info"),
-        (envelope(400, "invalid_request", "Invalid redirect_uri"), errors.InvalidRedirectUri, "Registered Info"),
-        (envelope(498, "invalid_request", "refresh_token expired"), errors.RefreshTokenExpired, "Sign in again"),
-        (envelope(400, "invalid_grant", "Invalid refresh_token"), errors.RefreshTokenExpired, "Sign in again"),
-        (envelope(400, "invalid_grant", "Invalid authorization code"), errors.InvalidGrant, "again"),
+        (
+            envelope(400, "invalid_client_id", "Invalid client_id"),
+            errors.InvalidClientId,
+            "Registered Info",
+        ),
+        (
+            envelope(400, "invalid_request", "Invalid redirect_uri"),
+            errors.InvalidRedirectUri,
+            "Registered Info",
+        ),
+        (
+            envelope(498, "invalid_request", "refresh_token expired"),
+            errors.RefreshTokenExpired,
+            "Sign in again",
+        ),
+        (
+            envelope(400, "invalid_grant", "Invalid refresh_token"),
+            errors.RefreshTokenExpired,
+            "Sign in again",
+        ),
+        (
+            envelope(400, "invalid_grant", "Invalid authorization code"),
+            errors.InvalidGrant,
+            "again",
+        ),
         (envelope(400, "invalid_request", "Invalid code_verifier"), errors.InvalidGrant, "again"),
-        ({"error": {"code": 498, "message": "Invalid token.", "details": []}}, errors.InvalidToken, "Sign in again"),
-        ({"error": {"code": 499, "message": "Token Required", "details": []}}, errors.InvalidToken, "Sign in again"),
-        ({"error": {"code": 500, "message": "Unable to process request", "details": []}},
-         errors.PortalResponseError, "administrator"),
+        (
+            {"error": {"code": 498, "message": "Invalid token.", "details": []}},
+            errors.InvalidToken,
+            "Sign in again",
+        ),
+        (
+            {"error": {"code": 499, "message": "Token Required", "details": []}},
+            errors.InvalidToken,
+            "Sign in again",
+        ),
+        (
+            {"error": {"code": 500, "message": "Unable to process request", "details": []}},
+            errors.PortalResponseError,
+            "administrator",
+        ),
         ({"error": "something odd"}, errors.PortalResponseError, "portal URL"),
     ],
 )

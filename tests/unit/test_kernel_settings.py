@@ -10,8 +10,12 @@ from agol_jupyter.kernel.settings import resolve_target
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in (locations.SERVER_ENV, locations.PORTAL_ENV, locations.CLIENT_ID_ENV,
-                 locations.CA_BUNDLE_ENV):
+    for name in (
+        locations.SERVER_ENV,
+        locations.PORTAL_ENV,
+        locations.CLIENT_ID_ENV,
+        locations.CA_BUNDLE_ENV,
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv(locations.STORE_DIR_ENV, str(tmp_path / "store"))
 
@@ -33,9 +37,16 @@ def test_server_settings_then_environment(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv(locations.CLIENT_ID_ENV, "env-app")
     target = resolve_target()
     assert (target.portal.root, target.client_id, target.in_jupyter_server) == (
-        "https://env.maps.arcgis.com", "env-app", False)
-    server_env(monkeypatch, portal_url="https://srv.maps.arcgis.com", client_id="srv-app",
-               store_dir=str(tmp_path / "srv-store"))
+        "https://env.maps.arcgis.com",
+        "env-app",
+        False,
+    )
+    server_env(
+        monkeypatch,
+        portal_url="https://srv.maps.arcgis.com",
+        client_id="srv-app",
+        store_dir=str(tmp_path / "srv-store"),
+    )
     target = resolve_target()
     assert (target.portal.root, target.client_id) == ("https://srv.maps.arcgis.com", "srv-app")
     assert target.store_dir == tmp_path / "srv-store"
@@ -59,5 +70,7 @@ def test_missing_ca_bundle_file(tmp_path: Path) -> None:
 def test_errors_render_without_a_stack_in_ipython() -> None:
     exc = errors.SignInCancelled("Sign-in was cancelled.", "Click the button to try again.")
     assert exc._render_traceback_() == [
-        "SignInCancelled: Sign-in was cancelled.", "Click the button to try again."]
+        "SignInCancelled: Sign-in was cancelled.",
+        "Click the button to try again.",
+    ]
     assert str(exc) == "Sign-in was cancelled. Click the button to try again."

@@ -12,7 +12,10 @@ from agol_jupyter.kernel.magic import parse_line
         ("", dict(portal=None, client_id=None, name="gis", timeout=300, force=False, profile=None)),
         ("https://myorg.maps.arcgis.com", dict(portal="https://myorg.maps.arcgis.com")),
         ("--client-id abc --name field_gis", dict(client_id="abc", name="field_gis")),
-        ("gis.example.com/portal --timeout 30 --force", dict(portal="gis.example.com/portal", timeout=30.0, force=True)),
+        (
+            "gis.example.com/portal --timeout 30 --force",
+            dict(portal="gis.example.com/portal", timeout=30.0, force=True),
+        ),
         ("--profile field", dict(profile="field")),
     ],
 )

@@ -17,8 +17,14 @@ CASES = [
     ("https://myorg.maps.arcgis.com/home/index.html", "https://myorg.maps.arcgis.com"),
     ("https://MyOrg.Maps.ArcGIS.com/home/", "https://myorg.maps.arcgis.com"),
     ("myorg.maps.arcgis.com", "https://myorg.maps.arcgis.com"),
-    ("https://myorg.maps.arcgis.com/apps/mapviewer/index.html?webmap=1", "https://myorg.maps.arcgis.com"),
-    ("https://myorg.maps.arcgis.com/home/item.html?id=abc#overview", "https://myorg.maps.arcgis.com"),
+    (
+        "https://myorg.maps.arcgis.com/apps/mapviewer/index.html?webmap=1",
+        "https://myorg.maps.arcgis.com",
+    ),
+    (
+        "https://myorg.maps.arcgis.com/home/item.html?id=abc#overview",
+        "https://myorg.maps.arcgis.com",
+    ),
     ("  https://myorg.maps.arcgis.com  ", "https://myorg.maps.arcgis.com"),
     # ArcGIS Enterprise: the web adaptor path stays
     ("https://gis.example.com/portal/", "https://gis.example.com/portal"),
@@ -27,7 +33,10 @@ CASES = [
     ("https://gis.example.com/portal/home/index.html", "https://gis.example.com/portal"),
     ("https://gis.example.com/portal/sharing/rest", "https://gis.example.com/portal"),
     ("https://gis.example.com/portal/sharing/rest/", "https://gis.example.com/portal"),
-    ("https://gis.example.com/portal/sharing/rest/oauth2/authorize", "https://gis.example.com/portal"),
+    (
+        "https://gis.example.com/portal/sharing/rest/oauth2/authorize",
+        "https://gis.example.com/portal",
+    ),
     ("https://gis.example.com/portal/sharing/", "https://gis.example.com/portal"),
     ("http://gis.example.com/portal", "https://gis.example.com/portal"),
     ("gis.example.com/portal", "https://gis.example.com/portal"),
@@ -84,11 +93,36 @@ def test_portal_info_from_portals_self() -> None:
     portal = normalize_portal_url("https://gis.example.com/portal")
     info = PortalInfo.from_portals_self(
         portal,
-        {"name": "Field Office", "urlKey": "field", "isPortal": True, "canSignInIDP": True,
-         "thumbnail": "logo.png"},
+        {
+            "name": "Field Office",
+            "urlKey": "field",
+            "isPortal": True,
+            "canSignInIDP": True,
+            "thumbnail": "logo.png",
+        },
     )
     assert info.name == "Field Office"
     assert info.can_sign_in_idp and info.is_portal
-    assert info.thumbnail_url == "https://gis.example.com/portal/sharing/rest/portals/self/resources/logo.png"
+    assert (
+        info.thumbnail_url
+        == "https://gis.example.com/portal/sharing/rest/portals/self/resources/logo.png"
+    )
     unnamed = PortalInfo.from_portals_self(normalize_portal_url("www.arcgis.com"), {})
     assert unnamed.name == "ArcGIS Online" and unnamed.thumbnail_url is None
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "https://<script>alert(1)</script>/portal",
+        "https://gis example.com/portal",
+        "https://gis.exämple.com/portal",
+        "https://gis.example.com/por<tal>/home",
+        "https://gis.example.com/" + "a" * 3000,
+        'https://gis.example.com/portal"onload="x',
+    ],
+)
+def test_refuses_what_no_portal_address_has(pasted: str) -> None:
+    with pytest.raises(PortalURLError) as caught:
+        normalize_portal_url(pasted)
+    assert "<" not in str(caught.value) and "onload" not in str(caught.value)

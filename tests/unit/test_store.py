@@ -61,7 +61,10 @@ def test_file_modes(tmp_path: Path) -> None:
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
     assert stat.S_IMODE(store.directory.stat().st_mode) == 0o700
     # no temporary files left behind
-    assert sorted(p.name for p in store.directory.iterdir()) == ["credentials.json", "credentials.lock"]
+    assert sorted(p.name for p in store.directory.iterdir()) == [
+        "credentials.json",
+        "credentials.lock",
+    ]
 
 
 def test_repr_hides_tokens() -> None:
@@ -107,6 +110,7 @@ def _writer(directory: str, name: str, count: int) -> None:
 def _incrementer(directory: str, count: int) -> None:
     store = CredentialStore(directory)
     for _ in range(count):
+
         def bump(current: Credentials | None) -> Credentials:
             assert current is not None
             current.refreshed_at = (current.refreshed_at or 0) + 1
