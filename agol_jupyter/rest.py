@@ -8,6 +8,7 @@ so every answer's body is read, whatever its status. Pure: no Jupyter, no arcgis
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +28,17 @@ def verify_setting(ca_bundle: str | None) -> str | bool:
     return ca_bundle if ca_bundle else True
 
 
+_local = threading.local()
+
+
+def _pooled_session() -> requests.Session:
+    """One ``requests.Session`` per thread: keep-alive saves a TLS handshake per request."""
+    session: requests.Session | None = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+    return session
+
+
 def request(
     method: str,
     url: str,
@@ -37,7 +49,7 @@ def request(
     **kwargs: Any,
 ) -> requests.Response:
     """One HTTP request; network failures become :class:`errors.PortalUnreachable`."""
-    http = session or requests
+    http = session or _pooled_session()
     headers = {"User-Agent": USER_AGENT, **kwargs.pop("headers", {})}
     try:
         return http.request(

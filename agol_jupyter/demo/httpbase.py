@@ -6,6 +6,7 @@ background thread. Logging never shows query strings or bodies, where codes and 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import logging
@@ -13,6 +14,7 @@ import socket
 import socketserver
 import ssl
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -146,6 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.client_address[0],
             body,
         )
+        started = time.perf_counter()
         try:
             response = self.server.app(request)
         except Exception as e:
@@ -158,6 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "".join(traceback.format_tb(e.__traceback__)),
             )
             response = Response(500, b"internal error", "text/plain; charset=utf-8")
+        self.server.journal.record(self.command, split.path, time.perf_counter() - started)
         self._send(response)
 
     def _send(self, response: Response) -> None:
@@ -188,6 +192,35 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("demo server: bad request on %s", self._logged_path())
 
 
+@dataclass(frozen=True)
+class Served:
+    """One answered request: method, path (never the query) and the time spent answering."""
+
+    method: str
+    path: str
+    seconds: float
+    at: float
+
+
+class Journal:
+    """The last requests a server answered, for tests and benchmarks."""
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: collections.deque[Served] = collections.deque(maxlen=self.LIMIT)
+
+    def record(self, method: str, path: str, seconds: float) -> None:
+        with self._lock:
+            self._entries.append(Served(method, path, seconds, time.time()))
+
+    def entries(self, since: float = 0.0) -> list[Served]:
+        """Requests answered at or after ``since`` (epoch seconds)."""
+        with self._lock:
+            return [e for e in self._entries if e.at >= since]
+
+
 class TLSServer(ThreadingHTTPServer):
     """A threaded HTTPS server for one :data:`App`, started in a background thread."""
 
@@ -195,6 +228,7 @@ class TLSServer(ThreadingHTTPServer):
 
     def __init__(self, host: str, port: int, app: App, cert_pem: Path) -> None:
         self.app = app
+        self.journal = Journal()
         self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.tls.load_cert_chain(cert_pem)
         super().__init__((host, port), _Handler)

@@ -11,7 +11,7 @@ from . import content
 from .certs import ensure_certificates
 from .config import DemoConfig
 from .grants import Grants
-from .httpbase import Request, Response, TLSServer
+from .httpbase import Request, Response, Served, TLSServer
 from .idp import SSO_PATH, IdentityProvider
 from .oauth import OAuthEndpoints
 from .portal import WEB_ADAPTOR, PortalApp
@@ -179,6 +179,11 @@ class DemoPortal:
         that tests can check none of them leaked anywhere.
         """
         return self.grants.stats()
+
+    def served(self, since: float = 0.0) -> list[Served]:
+        """Requests the portal origin answered since ``since`` (epoch seconds): method, path
+        (no query) and the time spent answering, for benchmarks and request-count tests."""
+        return self._running(self._portal).journal.entries(since)
 
     def revoke_all(self) -> None:
         """Invalidate every code and token (as an org admin ending all sessions)."""

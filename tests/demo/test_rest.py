@@ -280,3 +280,21 @@ def test_stop_cuts_keep_alive_connections(state_dir: Path) -> None:
             demo.stop()
         with pytest.raises(requests.exceptions.ConnectionError):
             s.get(url, timeout=5)
+
+
+def test_served_journal_lists_paths_without_queries(demo) -> None:  # type: ignore[no-untyped-def]
+    import time as _time
+
+    import requests as _requests
+
+    since = _time.time()
+    _requests.get(
+        f"{demo.rest_url}/portals/self",
+        params={"f": "json", "token": "secret-x"},
+        verify=str(demo.ca_path),
+        timeout=10,
+    )
+    served = demo.served(since)
+    assert [(s.method, s.path) for s in served] == [("GET", "/portal/sharing/rest/portals/self")]
+    assert served[0].seconds >= 0
+    assert "secret-x" not in repr(served)
