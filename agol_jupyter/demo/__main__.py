@@ -67,7 +67,17 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
-    demo.start()
+    try:
+        demo.start()
+    except OSError as exc:
+        ports = f"{args.portal_port} and {args.idp_port}"
+        print(
+            f"agol-jupyter-demo: cannot listen on 127.0.0.1 ports {ports}: {exc.strerror}.\n"
+            "Another demo portal may still be running: stop it, or pick other ports with "
+            "--portal-port and --idp-port (0 picks free ones).",
+            file=sys.stderr,
+        )
+        return 1
     try:
         if args.info_file is not None:
             _write_info(args.info_file, demo)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from jupyter_server.utils import url_path_join
-from traitlets import Float, Integer, List, Unicode, default
+from traitlets import Float, Integer, List, Unicode, default, validate
 from traitlets.config import Configurable
 
 from .. import locations
@@ -94,7 +95,16 @@ class AgolJupyter(Configurable):
 
     @default("ca_bundle")
     def _ca_bundle_default(self) -> str:
-        return os.environ.get(locations.CA_BUNDLE_ENV, "")
+        return self._absolute(os.environ.get(locations.CA_BUNDLE_ENV, ""))
+
+    @validate("ca_bundle")
+    def _ca_bundle_absolute(self, proposal: Any) -> str:
+        # Kernels start in the notebook's folder: a relative path would point elsewhere there.
+        return self._absolute(str(proposal["value"]))
+
+    @staticmethod
+    def _absolute(path: str) -> str:
+        return os.path.abspath(os.path.expanduser(path)) if path.strip() else ""
 
     # -- values a request asks for -----------------------------------------------------------
     def configured_portal(self) -> PortalURL | None:

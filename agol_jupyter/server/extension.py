@@ -36,6 +36,12 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         base_url=base_url,
         store_dir=str(store_dir),
     ).to_env()
+    if settings.ca_bundle and not os.path.isfile(settings.ca_bundle):
+        serverapp.log.warning(
+            "agol-jupyter: the CA bundle %s does not exist; sign-ins will fail until "
+            "AgolJupyter.ca_bundle (or AGOL_CA_BUNDLE) names your CA's PEM file.",
+            settings.ca_bundle,
+        )
     serverapp.log.info(
         "agol-jupyter %s loaded: portal %s, client id %s, endpoints at %sagol/",
         __version__,

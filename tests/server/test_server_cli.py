@@ -130,3 +130,12 @@ def test_configured_from_the_command_line(
     assert body["redirect_uri"] == f"{url}agol/callback"
     assert body["sessions"] == []
     assert json.loads(json.dumps(body))["version"] == __version__
+
+
+def test_relative_ca_bundle_becomes_absolute(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from agol_jupyter.server.config import AgolJupyter
+
+    monkeypatch.chdir(tmp_path)
+    settings = AgolJupyter(ca_bundle="certs/ca.pem")
+    assert settings.ca_bundle == str(tmp_path / "certs" / "ca.pem")
+    assert AgolJupyter(ca_bundle="").ca_bundle == ""
