@@ -339,17 +339,35 @@ def cells(page: Page) -> Locator:
     return notebook_panel(page).locator(".jp-Notebook .jp-Cell")
 
 
-def open_new_notebook(page: Page, lab: LabServer, name: str | None = None) -> Page:
+def open_new_notebook(
+    page: Page,
+    lab: LabServer,
+    name: str | None = None,
+    *,
+    cells: Iterable[str] = (),
+    kernel_name: str = "python3",
+) -> Page:
     """Create ``<name>.ipynb`` (Python 3) through the REST API, open it alone, wait for the kernel.
 
-    A fresh workspace per notebook keeps JupyterLab from restoring tabs of earlier tests.
+    ``cells`` are code cells to put in it (none: one empty cell). A fresh workspace per
+    notebook keeps JupyterLab from restoring tabs of earlier tests.
     """
     name = name or f"nb-{uuid.uuid4().hex[:8]}"
     path = name if name.endswith(".ipynb") else f"{name}.ipynb"
+    content = dict(_EMPTY_NOTEBOOK)
+    metadata: dict[str, Any] = dict(_EMPTY_NOTEBOOK["metadata"])  # type: ignore[arg-type]
+    metadata["kernelspec"] = {**metadata["kernelspec"], "name": kernel_name}
+    content["metadata"] = metadata
+    sources = list(cells)
+    if sources:
+        template = _EMPTY_NOTEBOOK["cells"][0]
+        content["cells"] = [
+            {**template, "id": f"cell{i}", "source": source} for i, source in enumerate(sources)
+        ]
     response = lab.api(
         "PUT",
         f"api/contents/{path}",
-        json={"type": "notebook", "format": "json", "content": _EMPTY_NOTEBOOK},
+        json={"type": "notebook", "format": "json", "content": content},
     )
     response.raise_for_status()
     workspace = f"ws-{uuid.uuid4().hex[:8]}"

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from harness import (
@@ -43,6 +45,7 @@ def agol_lab(tmp_path_factory: pytest.TempPathFactory, demo: DemoPortal) -> Iter
     manager = root / "settings" / "@jupyter-widgets" / "jupyterlab-manager"
     manager.mkdir(parents=True)
     (manager / "plugin.jupyterlab-settings").write_text(json.dumps({"saveState": True}))
+    add_ipykernel6_kernelspec(root / "data")
     server = start_lab(
         root,
         args=[
@@ -56,6 +59,26 @@ def agol_lab(tmp_path_factory: pytest.TempPathFactory, demo: DemoPortal) -> Iter
         yield server
     finally:
         server.stop()
+
+
+IPYKERNEL6 = Path(sys.prefix) / "ipykernel6"
+
+
+def add_ipykernel6_kernelspec(data_dir: Path) -> None:
+    """A kernel running ipykernel 6 (installed beside the venv's 7 by scripts/setup)."""
+    assert (IPYKERNEL6 / "ipykernel").is_dir(), f"{IPYKERNEL6} is missing: run scripts/setup"
+    spec = data_dir / "kernels" / "python3-ipykernel6"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (ipykernel 6)",
+                "language": "python",
+                "env": {"PYTHONPATH": str(IPYKERNEL6)},
+            }
+        )
+    )
 
 
 @pytest.fixture
@@ -218,3 +241,33 @@ def test_interrupting_the_wait(agol_lab: LabServer, page: Page, fresh: None) -> 
     expect(output).to_contain_text("Stopped waiting for the sign-in")
     text = cell_output_text(notebook, index)
     assert "SignInCancelled" in text and "Traceback" not in text
+
+
+def test_run_all(agol_lab: LabServer, demo: DemoPortal, page: Page, fresh: None) -> None:
+    """Under Run All the later cells wait for the sign-in, then use the GIS."""
+    notebook = open_new_notebook(
+        page,
+        agol_lab,
+        cells=[
+            "import agol_jupyter\ngis = agol_jupyter.login()",
+            "print('user:', gis.users.me.username)",
+        ],
+    )
+    notebook.get_by_role("menuitem", name="Run", exact=True).click()
+    notebook.get_by_role("menuitem", name=re.compile("^Run All Cells")).click()
+    sign_in_in_popup(notebook, demo)
+    expect(cell_output(notebook, 1)).to_contain_text(f"user: {demo.username}", timeout=60_000)
+
+
+def test_login_on_ipykernel_6(
+    agol_lab: LabServer, demo: DemoPortal, page: Page, fresh: None
+) -> None:
+    notebook = open_new_notebook(page, agol_lab, kernel_name="python3-ipykernel6")
+    version = run_cell(notebook, "import ipykernel\nprint(ipykernel.__version__)")
+    assert cell_output_text(notebook, version).startswith("6.")
+    index = run_cell(notebook, "import agol_jupyter\ngis = agol_jupyter.login()", wait_idle=False)
+    sign_in_in_popup(notebook, demo)
+    expect(cell_output(notebook, index)).to_contain_text(SIGNED_IN, timeout=60_000)
+    wait_kernel_idle(notebook)
+    me = run_cell(notebook, "print(gis.users.me.username)")
+    assert cell_output_text(notebook, me).strip() == demo.username
