@@ -15,27 +15,17 @@ if str(ROOT) not in sys.path:  # so that `tests.support` imports under the pytes
     sys.path.insert(0, str(ROOT))
 
 from agol_jupyter.demo import DemoPortal  # noqa: E402
+from tests.support.demo_fixtures import (  # noqa: E402, F401  (fixtures)
+    demo,
+    demo_state_dir,
+    running_demo,
+)
 
 
 @pytest.fixture(scope="session")
-def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One certificate cache for the whole session."""
-    return tmp_path_factory.mktemp("demo-state")
-
-
-@pytest.fixture(scope="module")
-def running_demo(state_dir: Path) -> Iterator[DemoPortal]:
-    """A demo portal serving for the whole module."""
-    with DemoPortal(state_dir=state_dir) as demo:
-        yield demo
-
-
-@pytest.fixture
-def demo(running_demo: DemoPortal) -> Iterator[DemoPortal]:
-    """The module's demo portal, its settings reset after the test."""
-    saved = running_demo.config.as_dict()
-    yield running_demo
-    running_demo.config.update(saved)
+def state_dir(demo_state_dir: Path) -> Path:
+    """The session's certificate cache, for tests that start portals of their own."""
+    return demo_state_dir
 
 
 @pytest.fixture

@@ -5,20 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 from agol_jupyter.demo import DemoPortal
-from agol_jupyter.oauth import (
-    OAuthClient,
-    authorize_url,
-    make_code_verifier,
-    make_state,
-    s256_challenge,
-)
+from agol_jupyter.oauth import OAuthClient
 from agol_jupyter.portal import normalize_portal_url
 from agol_jupyter.refresh import EXPIRY_MARGIN, StoredTokenSource
-from agol_jupyter.store import Credentials, CredentialStore
-from tests.support.signin_walk import walk_signin
+from agol_jupyter.store import CredentialStore
+from tests.support.demo_fixtures import signed_in_credentials
 
 REDIRECT_URI = "http://127.0.0.1:8765/agol/callback"
 
@@ -28,32 +21,9 @@ def sign_in(
 ) -> StoredTokenSource:
     """Sign in at the demo portal like the server extension does, save the session, and
     return a token source for it."""
-    portal = normalize_portal_url(demo.root_url)
-    client = OAuthClient(portal, demo.client_id, ca_bundle=str(demo.ca_path))
-    verifier, state = make_code_verifier(), make_state()
-    url = authorize_url(
-        portal,
-        client_id=demo.client_id,
-        redirect_uri=REDIRECT_URI,
-        state=state,
-        code_challenge=s256_challenge(verifier),
-    )
-    location = walk_signin(
-        url, username=demo.username, password=demo.password, ca_path=demo.ca_path
-    )
-    query = parse_qs(urlsplit(location).query)
-    assert query["state"] == [state]
-    answer = client.exchange_code(query["code"][0], REDIRECT_URI, verifier)
-    creds = Credentials(
-        portal=portal.root,
-        client_id=demo.client_id,
-        username=answer.username,
-        access_token=answer.access_token,
-        access_expires_at=answer.access_expires_at,
-        refresh_token=answer.refresh_token,
-        refresh_expires_at=answer.refresh_expires_at,
-        redirect_uri=REDIRECT_URI,
-        ca_bundle=str(demo.ca_path),
+    creds = signed_in_credentials(demo, redirect_uri=REDIRECT_URI, ca_bundle=str(demo.ca_path))
+    client = OAuthClient(
+        normalize_portal_url(demo.root_url), demo.client_id, ca_bundle=str(demo.ca_path)
     )
     store = CredentialStore(store_dir)
     store.put(creds)

@@ -30,6 +30,11 @@ if str(ROOT) not in sys.path:  # so that `tests.support` imports under the pytes
 from agol_jupyter import locations  # noqa: E402
 from agol_jupyter.demo import DemoPortal  # noqa: E402
 from agol_jupyter.server.handlers import CONTEXT_KEY, ServerContext  # noqa: E402
+from tests.support.demo_fixtures import (  # noqa: E402, F401  (fixtures)
+    demo,
+    demo_state_dir,
+    running_demo,
+)
 from tests.support.signin_walk import walk_signin  # noqa: E402
 
 
@@ -37,25 +42,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "agol(**settings): AgolJupyter settings for this test's Jupyter server"
     )
-
-
-@pytest.fixture(scope="session")
-def demo_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("demo-state")
-
-
-@pytest.fixture(scope="module")
-def running_demo(demo_state_dir: Path) -> Iterator[DemoPortal]:
-    with DemoPortal(state_dir=demo_state_dir) as portal:
-        yield portal
-
-
-@pytest.fixture
-def demo(running_demo: DemoPortal) -> Iterator[DemoPortal]:
-    """The module's demo portal; its settings are restored after the test."""
-    saved = running_demo.config.as_dict()
-    yield running_demo
-    running_demo.config.update(saved)
 
 
 @pytest.fixture
