@@ -16,14 +16,30 @@ from collections.abc import Callable
 
 from . import errors
 from .oauth import OAuthClient, TokenResponse
-from .store import Credentials, CredentialStore
+from .store import DEFAULT_PROFILE, Credentials, CredentialStore
 
 EXPIRY_MARGIN = 5 * 60
 ROTATE_WHEN_LEFT = 24 * 3600
 
 
-def sign_in_again_remedy(portal: str) -> str:
-    return f"Sign in again: run agol_jupyter.login() (or %agol_login) in a notebook for {portal}."
+def sign_in_commands(portal: str, profile: str = DEFAULT_PROFILE) -> str:
+    """The two ways to sign in again, in words: a notebook call and a shell command."""
+    if profile == DEFAULT_PROFILE:
+        notebook, shell = "agol_jupyter.login()", f"agol-jupyter login {portal}"
+    else:
+        notebook = f"agol_jupyter.login(profile={profile!r})"
+        shell = f"agol-jupyter login {portal} --profile {profile}"
+    return f"{notebook} in a notebook for {portal} (or %agol_login), or  {shell}  in a shell"
+
+
+def sign_in_again_remedy(portal: str, profile: str = DEFAULT_PROFILE) -> str:
+    """The remedy of every "this session is over" error."""
+    return f"Sign in again: run {sign_in_commands(portal, profile)}."
+
+
+def format_time(when: float) -> str:
+    """``2025-06-01 14:00 UTC``: how errors and listings show a moment."""
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(when))
 
 
 class StoredTokenSource:
@@ -49,10 +65,17 @@ class StoredTokenSource:
         """The saved session, or :class:`errors.NotSignedIn` when it is gone (signed out)."""
         creds = self.store.get(self.key)
         if creds is None:
-            raise errors.NotSignedIn(
-                f"You are signed out of {self.client.portal.root}.",
-                sign_in_again_remedy(self.client.portal.root),
-            )
+            portal = self.client.portal.root
+            profile = self.key.split("|", 1)[0]
+            ended = self.store.signed_out(self.key)
+            if ended is not None:
+                message = (
+                    f"You are signed out of {portal}: {ended.username or 'the session'} signed "
+                    f"out at {format_time(ended.at)}, and this GIS no longer has a session."
+                )
+            else:
+                message = f"You are signed out of {portal}: there is no saved session for it."
+            raise errors.NotSignedIn(message, sign_in_again_remedy(portal, profile))
         return creds
 
     def _fresh(self, creds: Credentials) -> bool:
@@ -95,25 +118,59 @@ class StoredTokenSource:
             and bool(creds.redirect_uri)
         )
         try:
-            if rotate:
-                answer = self.client.exchange_refresh_token(creds.refresh_token, creds.redirect_uri)
-            else:
-                answer = self.client.refresh(creds.refresh_token)
-        except errors.RefreshTokenExpired as exc:
-            raise self._expired(creds) from exc
-        except errors.InvalidToken as exc:
-            raise self._expired(creds) from exc
+            answer = self._grant(creds.refresh_token, creds.redirect_uri, rotate=rotate)
+        except (errors.RefreshTokenExpired, errors.InvalidToken) as exc:
+            # Writers hold the store's lock, as we do, so the saved session cannot have moved
+            # on; should a writer have skipped the lock (a copied or synced store), the saved
+            # refresh token is newer than ours and worth one more try.
+            saved = self.store.get(self.key)
+            if (
+                saved is None
+                or not saved.refresh_token
+                or saved.refresh_token == creds.refresh_token
+            ):
+                raise self._expired(creds, exc) from exc
+            if self._fresh(saved):
+                return saved
+            try:
+                answer = self._grant(saved.refresh_token, saved.redirect_uri, rotate=False)
+            except (errors.RefreshTokenExpired, errors.InvalidToken) as again:
+                raise self._expired(saved, again) from again
+            creds = saved
         self.refresh_count += 1
         return merge_refresh(creds, answer, now=now)
 
-    def _expired(self, creds: Credentials) -> errors.SessionExpired:
+    def _grant(self, refresh_token: str, redirect_uri: str, *, rotate: bool) -> TokenResponse:
+        if rotate:
+            try:
+                return self.client.exchange_refresh_token(refresh_token, redirect_uri)
+            except errors.InvalidRedirectUri:
+                # The redirect URI saved at sign-in is no longer registered: the session still
+                # works until its refresh token ends, so keep it rather than lose it now.
+                pass
+        return self.client.refresh(refresh_token)
+
+    def _expired(
+        self, creds: Credentials, cause: errors.PortalResponseError | None = None
+    ) -> errors.SessionExpired:
         when = creds.refresh_expires_at or creds.access_expires_at
-        stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(when))
-        ended = "ended" if when <= self.clock() else "was ended early (revoked or signed out)"
+        now = self.clock()
+        stamp = format_time(when)
+        profile = creds.profile
+        if when <= now:
+            detail = f"it was good until {stamp} and ended"
+        elif cause is not None and cause.code == 498 and when - now > self.margin:
+            # ArcGIS's "expired" (not "invalid") while our clock says it has time left.
+            detail = (
+                f"the portal says it expired, but by this computer's clock it is good until "
+                f"{stamp}: the portal's clock may be ahead of this computer's (check the time "
+                "and time zone settings of both), or the organization shortened its sessions"
+            )
+        else:
+            detail = f"it was good until {stamp} but was ended early: revoked or signed out"
         return errors.SessionExpired(
-            f"The ArcGIS session for {creds.username} at {creds.portal} has expired "
-            f"(it was good until {stamp} and {ended}).",
-            sign_in_again_remedy(creds.portal),
+            f"The ArcGIS session for {creds.username} at {creds.portal} has expired ({detail}).",
+            sign_in_again_remedy(creds.portal, profile),
         )
 
 

@@ -28,6 +28,7 @@ from .errors import StoreCorrupt
 
 FORMAT_VERSION = 1
 DEFAULT_PROFILE = "default"
+MAX_SIGNED_OUT = 50
 
 
 class StoreRecoveredWarning(UserWarning):
@@ -175,11 +176,12 @@ class CredentialStore:
             yield
 
     # -- raw file ---------------------------------------------------------------------------
-    def _read_raw(self) -> dict[str, Any]:
+    def _read_file(self) -> dict[str, Any]:
+        """The whole document: ``sessions`` and ``signed_out`` (always both, as dicts)."""
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return {}
+            return {"sessions": {}, "signed_out": {}}
         except OSError as exc:
             raise StoreCorrupt(
                 f"Cannot read the saved ArcGIS sessions in {self.path}: {exc.strerror}.",
@@ -190,8 +192,15 @@ class CredentialStore:
             if not isinstance(data, dict) or not isinstance(data.get("sessions", {}), dict):
                 raise ValueError("not a sessions file")
         except ValueError:
-            return self._set_aside_corrupt()
-        sessions: dict[str, Any] = data.get("sessions", {})
+            return {"sessions": self._set_aside_corrupt(), "signed_out": {}}
+        signed_out = data.get("signed_out")
+        return {
+            "sessions": data.get("sessions", {}),
+            "signed_out": signed_out if isinstance(signed_out, dict) else {},
+        }
+
+    def _read_raw(self) -> dict[str, Any]:
+        sessions: dict[str, Any] = self._read_file()["sessions"]
         return sessions
 
     def _set_aside_corrupt(self) -> dict[str, Any]:
@@ -212,8 +221,15 @@ class CredentialStore:
         )
         return {}
 
-    def _write_raw(self, sessions: dict[str, Any]) -> None:
-        atomic_write_json(self.path, {"version": FORMAT_VERSION, "sessions": sessions})
+    def _write_file(self, document: dict[str, Any]) -> None:
+        signed_out = dict(document["signed_out"])
+        # Only the latest sign-outs are worth telling a running GIS about.
+        for key in sorted(signed_out, key=lambda k: _at(signed_out[k]))[:-MAX_SIGNED_OUT]:
+            del signed_out[key]
+        atomic_write_json(
+            self.path,
+            {"version": FORMAT_VERSION, "sessions": document["sessions"], "signed_out": signed_out},
+        )
 
     # -- sessions ---------------------------------------------------------------------------
     def get(self, key: str) -> Credentials | None:
@@ -233,19 +249,35 @@ class CredentialStore:
     def put(self, creds: Credentials) -> None:
         """Save (or replace) a session."""
         with self.locked():
-            sessions = self._read_raw()
-            sessions[creds.key] = creds.to_json()
-            self._write_raw(sessions)
+            document = self._read_file()
+            document["sessions"][creds.key] = creds.to_json()
+            document["signed_out"].pop(creds.key, None)
+            self._write_file(document)
 
     def delete(self, key: str) -> Credentials | None:
-        """Forget a session; returns what was saved, if anything."""
+        """Forget a session (a sign-out); returns what was saved, if anything.
+
+        A note of who signed out and when is kept, so that a process still holding the session
+        can say "signed out at ..." rather than only "no session"."""
         with self.locked():
-            sessions = self._read_raw()
-            entry = sessions.pop(key, None)
+            document = self._read_file()
+            entry = document["sessions"].pop(key, None)
             if entry is None:
                 return None
-            self._write_raw(sessions)
-            return self._parse(key, entry)
+            creds = self._parse(key, entry)
+            document["signed_out"][key] = {
+                "username": creds.username if creds else "",
+                "at": time.time(),
+            }
+            self._write_file(document)
+            return creds
+
+    def signed_out(self, key: str) -> SignedOut | None:
+        """When the session under ``key`` was signed out, if it was (and not signed in since)."""
+        entry = self._read_file()["signed_out"].get(key)
+        if not isinstance(entry, dict):
+            return None
+        return SignedOut(username=str(entry.get("username") or ""), at=_at(entry))
 
     def update(
         self, key: str, change: Callable[[Credentials | None], Credentials | None]
@@ -253,14 +285,15 @@ class CredentialStore:
         """Read, change and write one session under the lock (``change`` may return None to
         delete it). Other entries, even ones this version cannot parse, are kept as they are."""
         with self.locked():
-            sessions = self._read_raw()
+            document = self._read_file()
+            sessions = document["sessions"]
             current = self._parse(key, sessions[key]) if key in sessions else None
             new = change(current)
             if new is None:
                 sessions.pop(key, None)
             else:
                 sessions[new.key] = new.to_json()
-            self._write_raw(sessions)
+            self._write_file(document)
             return new
 
     @staticmethod
@@ -277,6 +310,21 @@ class CredentialStore:
                 stacklevel=3,
             )
             return None
+
+
+@dataclass(frozen=True)
+class SignedOut:
+    """A sign-out the store remembers: whose session, and when (epoch seconds)."""
+
+    username: str
+    at: float
+
+
+def _at(entry: Any) -> float:
+    try:
+        return float(entry.get("at") or 0) if isinstance(entry, dict) else 0.0
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _portal_of(key: str) -> str:

@@ -33,6 +33,8 @@ class SignInWidget(anywidget.AnyWidget):
     - ``message`` (str): human text for ``error``/``cancelled``, including the remedy.
     - ``username``, ``full_name``, ``org_name`` (str): who is signed in.
     - ``expires_at`` (float, ``0``): epoch seconds when the session ends, 0 when unknown.
+    - ``saved_session`` (bool, ``False``): the sign-in came from the saved session, no click;
+      the widget then says until when its refresh token is valid.
     - ``link_url`` (str): fallback sign-in link; empty lets the browser build it.
     """
 
@@ -51,6 +53,7 @@ class SignInWidget(anywidget.AnyWidget):
     full_name = traitlets.Unicode("").tag(sync=True)
     org_name = traitlets.Unicode("").tag(sync=True)
     expires_at = traitlets.Float(0.0).tag(sync=True)
+    saved_session = traitlets.Bool(False).tag(sync=True)
     link_url = traitlets.Unicode("").tag(sync=True)
 
     def show_waiting(self) -> None:
@@ -58,14 +61,22 @@ class SignInWidget(anywidget.AnyWidget):
         self._show(message="", status="waiting")
 
     def show_signed_in(
-        self, username: str, full_name: str, org_name: str, expires_at: float
+        self,
+        username: str,
+        full_name: str,
+        org_name: str,
+        expires_at: float,
+        *,
+        saved_session: bool = False,
     ) -> None:
-        """Show who is signed in and count down to ``expires_at`` (epoch seconds, 0 = unknown)."""
+        """Show who is signed in and count down to ``expires_at`` (epoch seconds, 0 = unknown);
+        ``saved_session``: say that the saved session was used and until when it lasts."""
         self._show(
             username=username,
             full_name=full_name,
             org_name=org_name,
             expires_at=float(expires_at),
+            saved_session=saved_session,
             message="",
             status="signed_in",
         )
@@ -81,7 +92,13 @@ class SignInWidget(anywidget.AnyWidget):
     def show_signed_out(self) -> None:
         """Show that the session ended; the button signs in again."""
         self._show(
-            username="", full_name="", org_name="", expires_at=0.0, message="", status="signed_out"
+            username="",
+            full_name="",
+            org_name="",
+            expires_at=0.0,
+            saved_session=False,
+            message="",
+            status="signed_out",
         )
 
     def _show(self, **values: object) -> None:

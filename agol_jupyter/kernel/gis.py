@@ -24,6 +24,7 @@ What it relies on in ``arcgis`` (2.4.4, checked by ``tests/gis``):
 
 from __future__ import annotations
 
+import email.utils
 import functools
 import hashlib
 import json
@@ -234,8 +235,10 @@ def _token_auth_class() -> type:
                 self._hopeless.add(_digest(fresh))
                 sent = fresh
             if self.is_portal(url):
+                # Handing arcgis this answer would end in its own "Invalid token" traceback.
                 self.rejected_after_refresh = True
-                return response
+                self.last_error = _rejected_error(self.tokens, response)
+                raise self.last_error
             self._tokenless_roots.add(server_root(url))
             return _send_again(response, body_position, send_kwargs, sent, None)
 
@@ -450,9 +453,47 @@ def _anonymous_error(auth: Any, tokens: StoredTokenSource) -> errors.AgolJupyter
     return _rejected_error(tokens)
 
 
-def _rejected_error(tokens: StoredTokenSource) -> errors.SessionExpired:
+def _rejected_error(
+    tokens: StoredTokenSource, response: requests.Response | None = None
+) -> errors.SessionExpired:
     portal = tokens.client.portal.root
+    profile = tokens.key.split("|", 1)[0]
+    skew = clock_skew(response, tokens.clock()) if response is not None else None
+    if skew is not None and abs(skew) > SKEW_TOLERANCE:
+        ahead = "ahead of" if skew > 0 else "behind"
+        return errors.SessionExpired(
+            f"The portal at {portal} does not accept the saved session, even after renewing it: "
+            f"its clock is {_duration(abs(skew))} {ahead} this computer's, so it may take "
+            "tokens for expired the moment they are issued.",
+            "Set this computer's clock right (turn on automatic time / NTP) or ask the portal's "
+            f"administrator to check the portal's; then {sign_in_again_remedy(portal, profile)}",
+        )
     return errors.SessionExpired(
         f"The portal at {portal} does not accept the saved session, even after renewing it.",
-        sign_in_again_remedy(portal),
+        sign_in_again_remedy(portal, profile),
     )
+
+
+# Clocks this far apart are worth telling about (arcgis-rest-js and we renew 5 minutes early).
+SKEW_TOLERANCE = 5 * 60
+
+
+def clock_skew(response: requests.Response, now: float) -> float | None:
+    """How far the server's clock (its ``Date`` header) is ahead of ``now``, in seconds."""
+    stamp = response.headers.get("Date")
+    if not stamp:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(stamp)
+    except (TypeError, ValueError):
+        return None
+    # The header has whole seconds and left the server a moment ago.
+    return when.timestamp() - now
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 120:
+        return f"{minutes} minutes"
+    hours = round(seconds / 3600)
+    return f"{hours} hours" if hours < 48 else f"{round(seconds / 86400)} days"

@@ -9,6 +9,7 @@ under "Run All". Kernel-to-browser widget updates do flow during the wait.
 from __future__ import annotations
 
 import base64
+import importlib
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from ..oauth import OAuthClient
 from ..portal import PortalInfo, fetch_portal_info
 from ..refresh import StoredTokenSource, sign_in_again_remedy
 from ..store import Credentials, CredentialStore, FlowResults, credential_key
+from .connect import build
 from .settings import SignInTarget, resolve_target
 
 if TYPE_CHECKING:
@@ -42,27 +44,23 @@ def login(
 
     With no arguments it uses the portal and client id the Jupyter server is configured with
     (``c.AgolJupyter.portal_url`` / ``client_id``, or ``AGOL_PORTAL_URL`` / ``AGOL_CLIENT_ID``).
-    A saved session that is still good is used at once; otherwise a sign-in button appears,
-    the sign-in happens in a popup, and this call returns when it is done.
+    A saved session that is still good is used at once, with no click; otherwise (or with
+    ``force=True``) a sign-in button appears, the sign-in happens in a popup, and this call
+    returns when it is done. ``profile`` keeps several sessions apart (several orgs or users).
 
     Raises :class:`~agol_jupyter.errors.SignInCancelled`, ``SignInTimeout`` (after
     ``timeout`` seconds), ``ConfigurationError`` and the portal errors, each with its remedy.
     """
     target = resolve_target(portal, client_id, ca_bundle=ca_bundle, profile=profile)
-    store = CredentialStore(target.store_dir)
+    store = target.store
     key = credential_key(target.portal.root, target.client_id, target.profile)
-    client = OAuthClient(target.portal, target.client_id, ca_bundle=target.ca_bundle)
     if not force:
-        saved = _saved_session(store, key, client, target)
+        saved = _saved_session(store, key, target)
         if saved is not None:
             return saved
     if not target.in_jupyter_server:
-        raise errors.ConfigurationError(
-            "This kernel was not started by a Jupyter server with the agol-jupyter extension, "
-            "so the sign-in popup has nowhere to return to.",
-            "Open the notebook in JupyterLab or Notebook 7 where agol-jupyter is installed "
-            "(jupyter server extension list shows agol_jupyter enabled), then run login() again.",
-        )
+        return _sign_in_without_server(target, store, timeout)
+    client = OAuthClient(target.portal, target.client_id, ca_bundle=target.ca_bundle)
     info = fetch_portal_info(target.portal, ca_bundle=target.ca_bundle)
     widget = _make_widget(target, info)
     _display(widget)
@@ -74,24 +72,66 @@ def login(
     return _finish(result, store, client, target, widget)
 
 
-def _saved_session(
-    store: CredentialStore, key: str, client: OAuthClient, target: SignInTarget
-) -> GIS | None:
+def _saved_session(store: CredentialStore, key: str, target: SignInTarget) -> GIS | None:
+    """The GIS of the saved session, or None when a sign-in is needed (none, ran out, revoked).
+    Other failures (portal unreachable...) are raised: a new sign-in would not help."""
     creds = store.get(key)
     if creds is None or creds.session_expires_at() <= time.time():
         return None
+    target = target.with_saved_ca(creds)
+    client = OAuthClient(target.portal, target.client_id, ca_bundle=target.ca_bundle)
     try:
-        gis = _build(StoredTokenSource(store, key, client), target, creds.username)
+        gis = build(StoredTokenSource(store, key, client), target, creds.username)
     except (errors.SessionExpired, errors.NotSignedIn, errors.InvalidToken):
         return None
     if target.in_jupyter_server:
-        widget = _make_widget(target, None, creds=creds)
+        widget = _make_widget(target, None, creds=store.get(key) or creds, saved=True)
         _display(widget)
     return gis
 
 
+# -- Python without a Jupyter server (issue 3, part 5) ---------------------------------------
+# VS Code's notebooks, the IPython terminal, a script: no server extension to return to, so the
+# sign-in goes through a loopback redirect on 127.0.0.1 (RFC 8252) in agol_jupyter.loopback.
+LOOPBACK_MODULE = "agol_jupyter.loopback"
+
+
+def _sign_in_without_server(target: SignInTarget, store: CredentialStore, timeout: float) -> GIS:
+    try:
+        loopback: Any = importlib.import_module(LOOPBACK_MODULE)
+    except ImportError:
+        loopback = None
+    sign_in = getattr(loopback, "sign_in_with_loopback", None)
+    if sign_in is None:
+        raise errors.ConfigurationError(
+            "This kernel was not started by a Jupyter server with the agol-jupyter extension, "
+            "so the sign-in popup has nowhere to return to.",
+            "Open the notebook in JupyterLab or Notebook 7 where agol-jupyter is installed "
+            "(jupyter server extension list shows agol_jupyter enabled), then run login() "
+            "again; or sign in from a shell with  agol-jupyter login  and use "
+            "agol_jupyter.connect() here.",
+        )
+    show_link = getattr(loopback, "display_sign_in_link", None)
+    creds: Credentials = sign_in(
+        target.portal,
+        target.client_id,
+        store=store,
+        profile=target.profile,
+        ca_bundle=target.ca_bundle,
+        open_browser=True,
+        on_url=(lambda url: show_link(url, target.portal.root)) if show_link else None,
+        timeout=timeout,
+    )
+    client = OAuthClient(target.portal, target.client_id, ca_bundle=target.ca_bundle)
+    return build(StoredTokenSource(store, creds.key, client), target, creds.username)
+
+
 def _make_widget(
-    target: SignInTarget, info: PortalInfo | None, creds: Credentials | None = None
+    target: SignInTarget,
+    info: PortalInfo | None,
+    creds: Credentials | None = None,
+    *,
+    saved: bool = False,
 ) -> SignInWidget:
     from ..widget import SignInWidget
 
@@ -105,7 +145,11 @@ def _make_widget(
     )
     if creds is not None:
         widget.show_signed_in(
-            creds.username, creds.full_name, creds.org_name, creds.session_expires_at()
+            creds.username,
+            creds.full_name,
+            creds.org_name,
+            creds.session_expires_at(),
+            saved_session=saved,
         )
     return widget
 
@@ -176,12 +220,12 @@ def _finish(
         exc = errors.NotSignedIn(
             f"The sign-in finished but its session is not in the credential store ({store.path}).",
             "Check that the Jupyter server and this kernel run as the same user; "
-            + sign_in_again_remedy(target.portal.root),
+            + sign_in_again_remedy(target.portal.root, target.profile),
         )
         widget.show_error(str(exc))
         raise exc
     try:
-        gis = _build(StoredTokenSource(store, key, client), target, creds.username)
+        gis = build(StoredTokenSource(store, key, client), target, creds.username)
     except errors.AgolJupyterError as exc:
         widget.show_error(str(exc))
         raise
@@ -189,9 +233,3 @@ def _finish(
         creds.username, creds.full_name, creds.org_name, creds.session_expires_at()
     )
     return gis
-
-
-def _build(tokens: StoredTokenSource, target: SignInTarget, username: str) -> GIS:
-    from .gis import build_gis
-
-    return build_gis(tokens, ca_bundle=target.ca_bundle, expected_username=username)

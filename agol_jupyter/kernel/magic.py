@@ -1,4 +1,5 @@
-"""The ``%agol_login`` line magic (``%load_ext agol_jupyter`` registers it)."""
+"""The ``%agol_login``, ``%agol_logout`` and ``%agol_sessions`` line magics
+(``%load_ext agol_jupyter`` registers them)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ..errors import ConfigurationError
 USAGE = (
     "%agol_login [PORTAL] [--client-id ID] [--profile NAME] [--name VAR] [--timeout S] [--force]"
 )
+LOGOUT_USAGE = "%agol_logout [PORTAL] [--client-id ID] [--profile NAME]"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,8 +43,25 @@ def parse_line(line: str) -> argparse.Namespace:
     return args
 
 
+def parse_logout_line(line: str) -> argparse.Namespace:
+    """``%agol_logout``'s options, or a :class:`ConfigurationError` that shows the usage."""
+    parser = argparse.ArgumentParser(prog="%agol_logout", add_help=False, exit_on_error=False)
+    parser.add_argument("portal", nargs="?", default=None)
+    parser.add_argument("--client-id", dest="client_id", default=None)
+    parser.add_argument("--profile", default=None)
+    try:
+        args, extra = parser.parse_known_args(shlex.split(line))
+    except (argparse.ArgumentError, ValueError) as exc:
+        raise ConfigurationError(f"%agol_logout: {exc}.", f"Usage: {LOGOUT_USAGE}") from None
+    if extra:
+        raise ConfigurationError(
+            f"%agol_logout does not know {' '.join(extra)!r}.", f"Usage: {LOGOUT_USAGE}"
+        )
+    return args
+
+
 def register(ipython: Any) -> None:
-    """Register ``%agol_login`` on an IPython shell."""
+    """Register ``%agol_login``, ``%agol_logout`` and ``%agol_sessions`` on an IPython shell."""
 
     def agol_login(line: str) -> None:
         """Sign in to ArcGIS and bind the signed-in GIS (to ``gis`` unless --name says).
@@ -62,4 +81,25 @@ def register(ipython: Any) -> None:
         )
         ipython.user_ns[args.name] = gis
 
+    def agol_logout(line: str) -> None:
+        """Sign out: the portal revokes the saved session and this machine forgets it.
+
+        Usage: %agol_logout [PORTAL] [--client-id ID] [--profile NAME]
+        """
+        from .connect import logout
+
+        args = parse_logout_line(line)
+        print(logout(args.portal, args.client_id, profile=args.profile))
+
+    def agol_sessions(line: str) -> None:
+        """List the saved sessions (profile, user, portal, until when). Usage: %agol_sessions"""
+        from .connect import sessions
+
+        if line.strip():
+            raise ConfigurationError("%agol_sessions takes no options.", "Usage: %agol_sessions")
+        found = sessions()
+        print("\n".join(str(s) for s in found) if found else "No saved ArcGIS sessions.")
+
     ipython.register_magic_function(agol_login, "line", "agol_login")
+    ipython.register_magic_function(agol_logout, "line", "agol_logout")
+    ipython.register_magic_function(agol_sessions, "line", "agol_sessions")

@@ -7,6 +7,8 @@
 
 const CHANNEL = "agol-jupyter";
 const DONE = "agol-jupyter:done";
+// Posted by whatever signs out in this browser (a widget, the JupyterLab extension).
+const SIGNED_OUT = "agol-jupyter:signed-out";
 const POPUP_NAME = "agol-jupyter-signin";
 const POPUP_FEATURES = "popup,width=520,height=720";
 const SIGN_IN_STATES = new Set(["ready", "signed_out", "error", "cancelled"]);
@@ -27,6 +29,13 @@ export function formatRemaining(seconds) {
   const dayText = days === 1 ? "1 day" : `${days} days`;
   const hours = Math.floor((s % 86400) / 3600);
   return days < 7 && hours ? `${dayText} ${hours} h` : dayText;
+}
+
+/** A moment for people: "1 Jun 2025, 14:00" in the browser's locale and time zone. */
+export function formatDate(epochSeconds) {
+  const date = new Date(epochSeconds * 1000);
+  if (Number.isNaN(date.getTime())) return "unknown";
+  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
 function jupyterBaseUrl() {
@@ -207,6 +216,7 @@ function render({ model, el }) {
     postJson(`${base}agol/api/logout`, { portal, client_id, profile })
       .then(({ response, data }) => {
         if (response.ok) {
+          announce({ type: SIGNED_OUT, portal, client_id, profile });
           model.set("username", "");
           model.set("expires_at", 0);
           // Signed out here, but the portal may not have been told: say so.
@@ -231,7 +241,13 @@ function render({ model, el }) {
       return;
     }
     const left = expiresAt - Date.now() / 1000;
-    expiry.textContent = left > 0 ? ` · expires in ${formatRemaining(left)}` : " · session expired";
+    if (left <= 0) {
+      expiry.textContent = " · session expired";
+    } else if (model.get("saved_session")) {
+      expiry.textContent = ` · refresh token valid until ${formatDate(expiresAt)}`;
+    } else {
+      expiry.textContent = ` · expires in ${formatRemaining(left)}`;
+    }
   }
 
   function stopTimers() {
@@ -318,6 +334,9 @@ function render({ model, el }) {
       let text = `Signed in as ${who}`;
       if (full) text += ` (${full})`;
       if (org) text += ` · ${org}`;
+      const profile = get("profile");
+      if (profile && profile !== "default") text += ` · profile ${profile}`;
+      if (model.get("saved_session")) text += " · saved session";
       statusText.textContent = text;
       tick();
       if (Number(model.get("expires_at")) > 0) timer = setInterval(tick, 1000);
@@ -344,14 +363,41 @@ function render({ model, el }) {
     }
   }
 
+  function onSignedOut(data) {
+    if (!data || typeof data !== "object" || data.type !== SIGNED_OUT) return;
+    const mine = flowParams();
+    const same =
+      data.portal === mine.portal &&
+      data.client_id === mine.client_id &&
+      (data.profile || "default") === (mine.profile || "default");
+    if (!same || get("status") !== "signed_in") return;
+    model.set("username", "");
+    model.set("expires_at", 0);
+    showLocal("signed_out", "");
+  }
+
+  function announce(message) {
+    // BroadcastChannel does not echo to its sender: other widgets and the lab extension hear it.
+    try {
+      if (channel) channel.postMessage(message);
+    } catch (_err) {
+      // A closed channel: nobody is listening any more.
+    }
+  }
+
+  function onMessage(data) {
+    onDone(data);
+    onSignedOut(data);
+  }
+
   const onWindowMessage = (event) => {
-    if (event.origin === window.location.origin) onDone(event.data);
+    if (event.origin === window.location.origin) onMessage(event.data);
   };
   window.addEventListener("message", onWindowMessage);
   let channel = null;
   if (typeof BroadcastChannel === "function") {
     channel = new BroadcastChannel(CHANNEL);
-    channel.onmessage = (event) => onDone(event.data);
+    channel.onmessage = (event) => onMessage(event.data);
   }
 
   const traits = [
@@ -363,6 +409,8 @@ function render({ model, el }) {
     "full_name",
     "org_name",
     "expires_at",
+    "saved_session",
+    "profile",
     "link_url",
     "request_id",
   ];

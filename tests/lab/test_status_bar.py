@@ -83,8 +83,9 @@ def run_palette_command(page: Page, label: str) -> None:
     page.keyboard.press("Enter")
 
 
-def login_without_click(page: Page, demo: DemoPortal) -> None:
-    """A notebook's login() comes back from the saved session: no popup, no code exchange."""
+def login_without_click(page: Page, demo: DemoPortal) -> Locator:
+    """A notebook's login() comes back from the saved session: no popup, no code exchange.
+    Returns the cell's output, the widget in it."""
     pages_before = len(page.context.pages)
     codes_before = demo.stats()["token_requests"].get("authorization_code", 0)
     index = run_cell(page, LOGIN_CELL)
@@ -92,6 +93,7 @@ def login_without_click(page: Page, demo: DemoPortal) -> None:
     assert "me: alice" in cell_output_text(page, index)
     assert len(page.context.pages) == pages_before, "login() opened a window"
     assert demo.stats()["token_requests"].get("authorization_code", 0) == codes_before
+    return cell_output(page, index)
 
 
 def sign_out_from_menu(page: Page, demo: DemoPortal, shot: str) -> None:
@@ -132,8 +134,9 @@ def test_sign_in_and_out_in_jupyterlab(
     screenshot(page.locator("#jp-main-statusbar"), "lab-statusbar-signed-in.png")
 
     open_new_notebook(page, agol_lab, "after-command")
-    login_without_click(page, demo)
+    widget = login_without_click(page, demo)
     sign_out_from_menu(page, demo, "lab-status-menu.png")
+    expect(widget).to_contain_text("Signed out of")  # the notebook's widget heard it too
     store = agol_lab.data_dir / "agol_jupyter" / "credentials.json"
     assert json.loads(store.read_text())["sessions"] == {}
     ours = [e for e in console_log.errors(since=mark) if "agol" in str(e).lower()]
@@ -195,8 +198,9 @@ def test_sign_in_and_out_in_notebook7(
     top = {"x": 0, "y": 0, "width": 1280, "height": 160}
     page.screenshot(path=str(ARTIFACTS / "notebook7-top-bar.png"), clip=top)
 
-    login_without_click(page, demo)
+    widget = login_without_click(page, demo)
     sign_out_from_menu(page, demo, "notebook7-status-menu.png")
+    expect(widget).to_contain_text("Signed out of")
 
 
 def test_under_a_jupyterhub_style_base_url(
