@@ -26,8 +26,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import errors, oauth, rest
+from . import errors, oauth
 from .portal import PortalURL
+from .signin import complete_sign_in
 from .store import DEFAULT_PROFILE, Credentials, CredentialStore
 
 LOOPBACK_HOST = "127.0.0.1"
@@ -393,21 +394,12 @@ class LoopbackSignIn:
             raise errors.PortalResponseError(
                 "The portal's answer has no authorization code.", self.again
             )
-        tokens = self.client.exchange_code(code, self.redirect_uri, self._verifier)
-        me = self.client.community_self(tokens.access_token)
-        creds = Credentials(
-            portal=self.portal.root,
-            client_id=self.client_id,
-            username=str(me.get("username") or tokens.username),
-            access_token=tokens.access_token,
-            access_expires_at=tokens.access_expires_at,
-            refresh_token=tokens.refresh_token,
-            refresh_expires_at=tokens.refresh_expires_at,
+        creds = complete_sign_in(
+            self.client,
+            code=code,
             redirect_uri=self.redirect_uri,
-            full_name=str(me.get("fullName") or ""),
-            org_name=_org_name(self.client, tokens.access_token),
+            code_verifier=self._verifier,
             profile=self.profile,
-            ca_bundle=self.client.ca_bundle,
         )
         self.store.put(creds)
         return creds
@@ -433,19 +425,6 @@ class LoopbackSignIn:
         return _Answer(
             400, page("Sign-in did not finish", outcome.message, outcome.remedy, tone="error")
         )
-
-
-def _org_name(client: oauth.OAuthClient, access_token: str) -> str:
-    try:
-        body = rest.get_json(
-            f"{client.portal.rest}/portals/self",
-            headers={"X-Esri-Authorization": f"Bearer {access_token}"},
-            ca_bundle=client.ca_bundle,
-            timeout=client.timeout,
-        )
-    except errors.AgolJupyterError:
-        return ""  # the org's name is decoration; the sign-in stands without it
-    return str(body.get("name") or body.get("portalName") or "")
 
 
 class _Server(ThreadingHTTPServer):

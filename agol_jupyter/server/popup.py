@@ -13,8 +13,9 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from .. import errors, oauth, rest
+from .. import errors, oauth
 from ..portal import PortalURL
+from ..signin import complete_sign_in
 from ..store import Credentials, valid_request_id
 from . import pages
 from .base import (
@@ -203,36 +204,15 @@ class CallbackHandler(PageHandler):
     def _finish(self, flow: PendingFlow, code: str) -> Credentials:
         """Runs in a worker thread: code -> tokens -> who -> saved session."""
         client = self.agol.client(flow.portal, flow.client_id)
-        tokens = client.exchange_code(code, flow.redirect_uri, flow.code_verifier)
-        me = client.community_self(tokens.access_token)
-        creds = Credentials(
-            portal=flow.portal,
-            client_id=flow.client_id,
-            username=str(me.get("username") or tokens.username),
-            access_token=tokens.access_token,
-            access_expires_at=tokens.access_expires_at,
-            refresh_token=tokens.refresh_token,
-            refresh_expires_at=tokens.refresh_expires_at,
+        creds = complete_sign_in(
+            client,
+            code=code,
             redirect_uri=flow.redirect_uri,
-            full_name=str(me.get("fullName") or ""),
-            org_name=self._org_name(client, tokens.access_token),
+            code_verifier=flow.code_verifier,
             profile=flow.profile,
-            ca_bundle=client.ca_bundle,
         )
         self.agol.store.put(creds)
         return creds
-
-    def _org_name(self, client: oauth.OAuthClient, access_token: str) -> str:
-        try:
-            body = rest.get_json(
-                f"{client.portal.rest}/portals/self",
-                headers={"X-Esri-Authorization": f"Bearer {access_token}"},
-                ca_bundle=client.ca_bundle,
-                timeout=client.timeout,
-            )
-        except errors.AgolJupyterError:
-            return ""  # the org's name is decoration; the sign-in stands without it
-        return str(body.get("name") or body.get("portalName") or "")
 
     def _signed_in(self, flow: PendingFlow, creds: Credentials) -> None:
         self.log.info("agol-jupyter: signed in %s at %s", creds.username, creds.portal)
