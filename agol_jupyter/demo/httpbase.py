@@ -177,6 +177,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _handle
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header follows the server's clock, which a test may have moved.
+        return super().date_time_string(self.server.clock() if timestamp is None else timestamp)
+
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # The stdlib's messages quote the raw request line, query string included.
         super().send_error(code)
@@ -229,6 +233,7 @@ class TLSServer(ThreadingHTTPServer):
     def __init__(self, host: str, port: int, app: App, cert_pem: Path) -> None:
         self.app = app
         self.journal = Journal()
+        self.clock: Callable[[], float] = time.time
         self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.tls.load_cert_chain(cert_pem)
         super().__init__((host, port), _Handler)

@@ -76,6 +76,7 @@ class DemoPortal:
             portal.server_close()
             raise
         self._portal, self._idp = portal, idp
+        portal.clock = self.grants.now
         key = SamlKey()
         oauth = OAuthEndpoints(
             grants=self.grants,

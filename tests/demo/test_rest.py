@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 import zlib
 from pathlib import Path
 from typing import Any
@@ -298,3 +299,12 @@ def test_served_journal_lists_paths_without_queries(demo) -> None:  # type: igno
     assert [(s.method, s.path) for s in served] == [("GET", "/portal/sharing/rest/portals/self")]
     assert served[0].seconds >= 0
     assert "secret-x" not in repr(served)
+
+
+def test_date_header_follows_the_portal_clock(demo, http) -> None:  # type: ignore[no-untyped-def]
+    from email.utils import parsedate_to_datetime
+
+    demo.config.update({"clock_offset_seconds": 3 * 3600})
+    answer = http.get(f"{demo.rest_url}/portals/self", params={"f": "json"})
+    told = parsedate_to_datetime(answer.headers["Date"]).timestamp()
+    assert abs(told - (time.time() + 3 * 3600)) < 120

@@ -93,6 +93,18 @@ def test_portal_clock_ahead_of_ours(demo: DemoPortal, store: CredentialStore) ->
     assert "the portal's clock may be ahead of this computer's" in caught.value.message
 
 
+def test_a_portal_clock_hours_ahead_is_survived(demo: DemoPortal, store: CredentialStore) -> None:
+    save_session(demo, store)
+    gis = agol_jupyter.connect()
+    # The portal's clock (and its Date header) jumps three hours ahead: the access token is
+    # expired for it, the refresh token is not. Expiries are kept as "expires_in" from our
+    # clock, so the one retry after the 498 gets a token both clocks accept.
+    demo.config.clock_offset_seconds = 3 * 3600
+    before = demo.stats()["token_requests"].get("refresh_token", 0)
+    assert len(gis.content.search("*")) > 0
+    assert demo.stats()["token_requests"].get("refresh_token", 0) == before + 1
+
+
 def test_clock_skew_is_named(demo: DemoPortal, store: CredentialStore) -> None:
     key = save_session(demo, store).key
     gis = agol_jupyter.connect()
