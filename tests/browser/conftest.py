@@ -11,8 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import ConsoleLog, LabServer, launch_browser, open_new_notebook, start_lab
-from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
+from harness import (  # noqa: F401  (shared fixtures)
+    LabServer,
+    browser_context,
+    console_log,
+    open_new_notebook,
+    page,
+    playwright,
+    start_lab,
+)
+from playwright.sync_api import Page, expect
 
 # Assertions wait on the page; a slow two-core machine needs more than Playwright's 5 s.
 expect.set_options(timeout=30_000)
@@ -46,42 +54,6 @@ def lab_factory(tmp_path: Path) -> Iterator[Callable[..., LabServer]]:
     finally:
         for server in started:
             server.stop()
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    """The Playwright driver (sync API)."""
-    with sync_playwright() as pw:
-        yield pw
-
-
-@pytest.fixture(scope="session")
-def console_log() -> ConsoleLog:
-    """Console messages and uncaught errors of every page in ``browser_context``."""
-    return ConsoleLog()
-
-
-@pytest.fixture(scope="session")
-def browser_context(
-    playwright: Playwright, console_log: ConsoleLog, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[BrowserContext]:
-    """Headless Debian Chromium with a private profile; accepts the demo portal's certificate."""
-    context = launch_browser(playwright, tmp_path_factory.mktemp("chromium-profile"), console_log)
-    try:
-        yield context
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def page(browser_context: BrowserContext, console_log: ConsoleLog) -> Iterator[Page]:
-    """A new tab, closed after the test."""
-    tab = browser_context.new_page()
-    console_log.attach(tab)
-    try:
-        yield tab
-    finally:
-        tab.close()
 
 
 @pytest.fixture

@@ -16,27 +16,26 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
-from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, Playwright
+from playwright.sync_api import (
+    BrowserContext,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Playwright,
+    sync_playwright,
+)
+
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / ".test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 SERVER_START_TIMEOUT = 120.0
 KERNEL_TIMEOUT_MS = 120_000
@@ -506,3 +505,43 @@ def _wait_for(check: Callable[[], bool], *, timeout: float, what: str | Callable
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out waiting for {what() if callable(what) else what}")
         time.sleep(0.1)
+
+
+# ---------------------------------------------------------------- shared fixtures
+# Imported by the conftest.py of each browser-test folder.
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    """The Playwright driver (sync API)."""
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def console_log() -> ConsoleLog:
+    """Console messages and uncaught errors of every page in ``browser_context``."""
+    return ConsoleLog()
+
+
+@pytest.fixture(scope="session")
+def browser_context(
+    playwright: Playwright, console_log: ConsoleLog, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BrowserContext]:
+    """Headless Debian Chromium with a private profile; accepts the demo portal's certificate."""
+    context = launch_browser(playwright, tmp_path_factory.mktemp("chromium-profile"), console_log)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser_context: BrowserContext, console_log: ConsoleLog) -> Iterator[Page]:
+    """A new tab, closed after the test."""
+    tab = browser_context.new_page()
+    console_log.attach(tab)
+    try:
+        yield tab
+    finally:
+        tab.close()

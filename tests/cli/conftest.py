@@ -16,21 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
 from agol_jupyter.demo import DemoPortal
+from tests.support.chromium import browser, context  # noqa: F401  (fixtures)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 AUTHORIZE_URL = re.compile(r"https://\S+/oauth2/authorize\?\S+")
 # The console script pyproject.toml declares, as installed by scripts/setup.
 COMMAND = Path(sys.executable).parent / "agol-jupyter"
@@ -194,19 +183,3 @@ def assert_no_secrets(text: str, demo: DemoPortal) -> None:
     secrets = issued_secrets(demo)
     for secret in secrets:
         assert secret not in text
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(ignore_https_errors=True)  # the demo CA is not in Chromium
-    context.set_default_timeout(30_000)
-    yield context
-    context.close()

@@ -15,6 +15,7 @@ if str(ROOT) not in sys.path:  # so that `tests.support` imports under the pytes
     sys.path.insert(0, str(ROOT))
 
 from agol_jupyter.demo import DemoPortal  # noqa: E402
+from tests.support.chromium import browser, context  # noqa: E402, F401  (fixtures)
 from tests.support.demo_fixtures import (  # noqa: E402, F401  (fixtures)
     demo,
     demo_state_dir,

@@ -11,21 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from demo_helpers import Flow
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page
 
 from agol_jupyter.demo import DemoPortal
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _unused_port() -> int:
@@ -39,22 +27,6 @@ OPENER_REPORT = (
     "<!DOCTYPE html><title>callback</title><script>"
     "document.title = window.opener === null ? 'no-opener' : 'has-opener';</script>"
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(ignore_https_errors=True)  # the demo CA is not in Chromium
-    context.set_default_timeout(30_000)
-    yield context
-    context.close()
 
 
 def _sign_in_at_idp(page: Page, demo: DemoPortal) -> None:

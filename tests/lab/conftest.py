@@ -15,9 +15,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
 
-from harness import ConsoleLog, LabServer, launch_browser, start_lab
+from harness import (  # noqa: F401  (shared fixtures)
+    LabServer,
+    browser_context,
+    console_log,
+    page,
+    playwright,
+    start_lab,
+)
 from notebook7 import start_notebook
-from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import expect
 
 from agol_jupyter.demo import DemoPortal
 
@@ -61,39 +68,3 @@ def agol_notebook7(
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    """The Playwright driver (sync API)."""
-    with sync_playwright() as pw:
-        yield pw
-
-
-@pytest.fixture(scope="session")
-def console_log() -> ConsoleLog:
-    """Console messages and uncaught errors of every page in ``browser_context``."""
-    return ConsoleLog()
-
-
-@pytest.fixture(scope="session")
-def browser_context(
-    playwright: Playwright, console_log: ConsoleLog, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[BrowserContext]:
-    """Headless Debian Chromium with a private profile; accepts the demo portal's certificate."""
-    context = launch_browser(playwright, tmp_path_factory.mktemp("chromium-profile"), console_log)
-    try:
-        yield context
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def page(browser_context: BrowserContext, console_log: ConsoleLog) -> Iterator[Page]:
-    """A new tab, closed after the test."""
-    tab = browser_context.new_page()
-    console_log.attach(tab)
-    try:
-        yield tab
-    finally:
-        tab.close()
