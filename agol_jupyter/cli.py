@@ -437,10 +437,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(err, command, exc)
         return EXIT_USAGE
     except errors.AgolJupyterError as exc:
-        from .loopback import SignInInterrupted
-
         _fail(err, command, exc)
-        return EXIT_INTERRUPTED if isinstance(exc, SignInInterrupted) else EXIT_FAILED
+        return EXIT_INTERRUPTED if isinstance(exc, errors.SignInInterrupted) else EXIT_FAILED
     except KeyboardInterrupt:
         _say(err, f"{PROG} {command}: interrupted.")
         return EXIT_INTERRUPTED

@@ -87,6 +87,14 @@ class SignInCancelled(AgolJupyterError):
     """The person cancelled at the portal or the identity provider."""
 
 
+class SignInInterrupted(SignInCancelled):
+    """The person stopped the wait (Ctrl+C, or the kernel was interrupted)."""
+
+
+class LoopbackPortUnavailable(AgolJupyterError):
+    """The loopback listener cannot listen on the port asked for."""
+
+
 class SignInTimeout(AgolJupyterError):
     """Nobody finished signing in before the wait ran out."""
 

@@ -42,14 +42,6 @@ _POLL_SECONDS = 0.2
 _CONNECTION_SECONDS = 10
 
 
-class LoopbackPortUnavailable(errors.AgolJupyterError):
-    """The loopback listener cannot listen on the port asked for."""
-
-
-class SignInInterrupted(errors.SignInCancelled):
-    """The person stopped the wait (Ctrl+C, or the kernel was interrupted)."""
-
-
 def default_port(environ: dict[str, str] | None = None) -> int:
     """``$AGOL_LOOPBACK_PORT`` (for portals that match redirect URIs port and all), else 0:
     a free port picked by the system."""
@@ -61,7 +53,7 @@ def default_port(environ: dict[str, str] | None = None) -> int:
     except ValueError:
         port = -1
     if not 0 <= port <= 65535:
-        raise LoopbackPortUnavailable(
+        raise errors.LoopbackPortUnavailable(
             f"{PORT_ENV}={text!r} is not a port number.",
             f"Set {PORT_ENV} to the port of the redirect URI registered on the app "
             f"(http://{LOOPBACK_HOST}:PORT{CALLBACK_PATH}), or unset it for a free port.",
@@ -264,7 +256,7 @@ class LoopbackSignIn:
 
         Raises :class:`errors.SignInTimeout` after ``timeout`` seconds,
         :class:`errors.SignInCancelled` when the person cancelled (or :meth:`cancel` was
-        called), :class:`SignInInterrupted` on Ctrl+C, and the portal's errors.
+        called), :class:`errors.SignInInterrupted` on Ctrl+C, and the portal's errors.
         """
         deadline = time.monotonic() + timeout
         try:
@@ -281,7 +273,7 @@ class LoopbackSignIn:
                             )
                             self._done.set()
         except KeyboardInterrupt:
-            interrupted = SignInInterrupted(
+            interrupted = errors.SignInInterrupted(
                 "Stopped waiting for the sign-in (interrupted).", self.again
             )
             self._end(interrupted)
@@ -482,14 +474,14 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _bind(port: int, sign_in: LoopbackSignIn) -> _Server:
     if not 0 <= port <= 65535:
-        raise LoopbackPortUnavailable(
+        raise errors.LoopbackPortUnavailable(
             f"{port} is not a TCP port.", "Pick a port from 1024 to 65535, or 0 for a free one."
         )
     try:
         server = _Server((LOOPBACK_HOST, port), _Handler)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            raise LoopbackPortUnavailable(
+            raise errors.LoopbackPortUnavailable(
                 f"Port {port} on {LOOPBACK_HOST} is already in use, so the sign-in cannot "
                 "receive the portal's answer there.",
                 "Stop the program that uses it, or pick another port (--port N; --port 0 "
@@ -497,11 +489,11 @@ def _bind(port: int, sign_in: LoopbackSignIn) -> _Server:
                 f"http://{LOOPBACK_HOST}:N{CALLBACK_PATH}.",
             ) from None
         if exc.errno == errno.EACCES:
-            raise LoopbackPortUnavailable(
+            raise errors.LoopbackPortUnavailable(
                 f"Listening on port {port} needs administrator rights.",
                 "Pick a port above 1023 (--port N), or 0 for a free one.",
             ) from None
-        raise LoopbackPortUnavailable(
+        raise errors.LoopbackPortUnavailable(
             f"Cannot listen on {LOOPBACK_HOST}:{port}: {exc.strerror}.",
             "Pick another port (--port N), or 0 for a free one.",
         ) from None
@@ -544,7 +536,7 @@ def sign_in_with_loopback(
     ``port`` None means :func:`default_port` (``$AGOL_LOOPBACK_PORT`` or a free one).
 
     Raises :class:`LoopbackPortUnavailable`, ``InvalidRedirectUri``/``InvalidClientId``,
-    ``PortalUnreachable``, ``SignInCancelled`` (:class:`SignInInterrupted` on Ctrl+C),
+    ``PortalUnreachable``, ``SignInCancelled`` (:class:`errors.SignInInterrupted` on Ctrl+C),
     ``SignInTimeout`` and the token endpoint's errors, each with its remedy.
     """
     show_url = on_url or (lambda url: _to_stderr(f"Open this link to sign in:\n  {url}"))

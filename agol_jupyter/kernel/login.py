@@ -9,7 +9,6 @@ under "Run All". Kernel-to-browser widget updates do flow during the wait.
 from __future__ import annotations
 
 import base64
-import importlib
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
@@ -90,36 +89,19 @@ def _saved_session(store: CredentialStore, key: str, target: SignInTarget) -> GI
     return gis
 
 
-# -- Python without a Jupyter server (issue 3, part 5) ---------------------------------------
-# VS Code's notebooks, the IPython terminal, a script: no server extension to return to, so the
-# sign-in goes through a loopback redirect on 127.0.0.1 (RFC 8252) in agol_jupyter.loopback.
-LOOPBACK_MODULE = "agol_jupyter.loopback"
-
-
 def _sign_in_without_server(target: SignInTarget, store: CredentialStore, timeout: float) -> GIS:
-    try:
-        loopback: Any = importlib.import_module(LOOPBACK_MODULE)
-    except ImportError:
-        loopback = None
-    sign_in = getattr(loopback, "sign_in_with_loopback", None)
-    if sign_in is None:
-        raise errors.ConfigurationError(
-            "This kernel was not started by a Jupyter server with the agol-jupyter extension, "
-            "so the sign-in popup has nowhere to return to.",
-            "Open the notebook in JupyterLab or Notebook 7 where agol-jupyter is installed "
-            "(jupyter server extension list shows agol_jupyter enabled), then run login() "
-            "again; or sign in from a shell with  agol-jupyter login  and use "
-            "agol_jupyter.connect() here.",
-        )
-    show_link = getattr(loopback, "display_sign_in_link", None)
-    creds: Credentials = sign_in(
+    """VS Code's local kernels, the IPython terminal, a script: no server extension to return
+    to, so the sign-in goes through a loopback redirect on 127.0.0.1 (RFC 8252)."""
+    from ..loopback import display_sign_in_link, sign_in_with_loopback
+
+    creds = sign_in_with_loopback(
         target.portal,
         target.client_id,
         store=store,
         profile=target.profile,
         ca_bundle=target.ca_bundle,
         open_browser=True,
-        on_url=(lambda url: show_link(url, target.portal.root)) if show_link else None,
+        on_url=lambda url: display_sign_in_link(url, target.portal.root),
         timeout=timeout,
     )
     client = OAuthClient(target.portal, target.client_id, ca_bundle=target.ca_bundle)
@@ -186,7 +168,7 @@ def _wait_for_result(flows: FlowResults, request_id: str, timeout: float) -> dic
                 return result
             time.sleep(POLL_SECONDS)
     except KeyboardInterrupt:
-        raise errors.SignInCancelled(
+        raise errors.SignInInterrupted(
             "Stopped waiting for the sign-in (the kernel was interrupted).",
             "Run the cell again to sign in.",
         ) from None

@@ -240,7 +240,7 @@ def test_interrupting_the_wait(agol_lab: LabServer, page: Page, fresh: None) -> 
     wait_kernel_idle(notebook)
     expect(output).to_contain_text("Stopped waiting for the sign-in")
     text = cell_output_text(notebook, index)
-    assert "SignInCancelled" in text and "Traceback" not in text
+    assert "SignInInterrupted" in text and "Traceback" not in text
 
 
 def test_run_all(agol_lab: LabServer, demo: DemoPortal, page: Page, fresh: None) -> None:

@@ -16,7 +16,6 @@ from agol_jupyter import errors
 from agol_jupyter.demo import DemoPortal
 from agol_jupyter.loopback import (
     CALLBACK_PATH,
-    LoopbackPortUnavailable,
     LoopbackSignIn,
     SignInLink,
     default_port,
@@ -218,7 +217,7 @@ def test_port_in_use(demo: DemoPortal, portal: PortalURL, store: CredentialStore
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(LoopbackPortUnavailable) as raised:
+        with pytest.raises(errors.LoopbackPortUnavailable) as raised:
             LoopbackSignIn(portal, demo.client_id, store=store, port=port)
     assert f"Port {port} on 127.0.0.1 is already in use" in raised.value.message
     assert "--port" in raised.value.remedy
@@ -258,7 +257,7 @@ def test_the_same_fixed_port_twice_in_a_row(
 def test_the_port_from_the_environment() -> None:
     assert default_port({}) == 0
     assert default_port({"AGOL_LOOPBACK_PORT": " 8765 "}) == 8765
-    with pytest.raises(LoopbackPortUnavailable, match="is not a port number"):
+    with pytest.raises(errors.LoopbackPortUnavailable, match="is not a port number"):
         default_port({"AGOL_LOOPBACK_PORT": "70000"})
 
 
