@@ -535,7 +535,7 @@ def sign_in_with_loopback(
     browser can be opened, ``on_message`` (default: stderr) gets :func:`no_browser_hint`.
     ``port`` None means :func:`default_port` (``$AGOL_LOOPBACK_PORT`` or a free one).
 
-    Raises :class:`LoopbackPortUnavailable`, ``InvalidRedirectUri``/``InvalidClientId``,
+    Raises :class:`errors.LoopbackPortUnavailable`, ``InvalidRedirectUri``/``InvalidClientId``,
     ``PortalUnreachable``, ``SignInCancelled`` (:class:`errors.SignInInterrupted` on Ctrl+C),
     ``SignInTimeout`` and the token endpoint's errors, each with its remedy.
     """
