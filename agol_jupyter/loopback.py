@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import errors, oauth
 from .portal import PortalURL
-from .signin import complete_sign_in
+from .signin import complete_sign_in, save_session
 from .store import DEFAULT_PROFILE, Credentials, CredentialStore
 
 LOOPBACK_HOST = "127.0.0.1"
@@ -393,7 +393,7 @@ class LoopbackSignIn:
             code_verifier=self._verifier,
             profile=self.profile,
         )
-        self.store.put(creds)
+        save_session(self.store, creds, self.client)
         return creds
 
     def _page_for(self, outcome: Credentials | errors.AgolJupyterError) -> _Answer:

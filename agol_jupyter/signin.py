@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import errors, rest
 from .oauth import OAuthClient
-from .store import Credentials
+from .store import Credentials, CredentialStore
 
 
 def complete_sign_in(
@@ -16,7 +16,7 @@ def complete_sign_in(
 ) -> Credentials:
     """Exchange the code (with its PKCE verifier), ask who signed in, and build the session.
 
-    The caller saves it; nothing is written here.
+    Nothing is written here: :func:`save_session` does that.
     """
     tokens = client.exchange_code(code, redirect_uri, code_verifier)
     me = client.community_self(tokens.access_token)
@@ -48,3 +48,22 @@ def org_name(client: OAuthClient, access_token: str) -> str:
     except errors.AgolJupyterError:
         return ""  # the org's name is decoration; the sign-in stands without it
     return str(body.get("name") or body.get("portalName") or "")
+
+
+def save_session(store: CredentialStore, creds: Credentials, client: OAuthClient) -> None:
+    """Save a new session; a session it replaces is revoked at the portal.
+
+    Signing in again (``force=True``, another account, after a lapse) leaves the old refresh
+    token unused but still good at the portal until it expires; nothing should hold a working
+    credential that nobody can see or sign out. Revoking is best effort: the new session
+    stands whatever the portal says about the old one.
+    """
+    with store.locked():
+        old = store.get(creds.key)
+        store.put(creds)
+    if old is None or not old.refresh_token or old.refresh_token == creds.refresh_token:
+        return
+    try:
+        client.revoke(old.refresh_token)
+    except errors.AgolJupyterError:
+        pass  # expired or already revoked, or the portal is down: nothing left to do

@@ -15,7 +15,7 @@ from tornado import web
 
 from .. import errors, oauth
 from ..portal import PortalURL
-from ..signin import complete_sign_in
+from ..signin import complete_sign_in, save_session
 from ..store import Credentials, valid_request_id
 from . import pages
 from .base import (
@@ -211,7 +211,7 @@ class CallbackHandler(PageHandler):
             code_verifier=flow.code_verifier,
             profile=flow.profile,
         )
-        self.agol.store.put(creds)
+        save_session(self.agol.store, creds, client)
         return creds
 
     def _signed_in(self, flow: PendingFlow, creds: Credentials) -> None:
