@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--kernels", type=int, nargs="+", default=[1, 10, 50])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, DemoPortal(state_dir=Path(tmp) / "demo") as demo:
-        print("processes sharing one saved session, all needing a new token at once")
+        print("processes sharing one saved session, all refreshing it at the same moment")
         print(
             f"{'processes':>9} {'refresh requests':>17} {'asked portal':>13} {'all served ms':>14}"
         )

@@ -130,8 +130,11 @@ def start_lab(
     args: Iterable[str] = (),
     base_url: str = "/",
     timeout: float = SERVER_START_TIMEOUT,
+    app: str = "jupyterlab",
 ) -> LabServer:
     """Start ``jupyter lab`` with private config/data/runtime/settings dirs under ``tmp_path``.
+
+    ``app="notebook"`` starts Notebook 7 the same way.
 
     ``env`` is added to the server's (and so its kernels') environment; ``args`` are extra command
     line options such as ``--AgolJupyter.portal_url=...``. Returns once ``/api/status`` answers.
@@ -163,7 +166,7 @@ def start_lab(
         "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }
-    log_path = tmp_path / "jupyter-lab.log"
+    log_path = tmp_path / f"{app}.log"
     token = secrets.token_hex(16)
     last_error = ""
     for _attempt in range(3):  # the free port can be taken between probing and binding
@@ -171,7 +174,7 @@ def start_lab(
         cmd = [
             sys.executable,
             "-m",
-            "jupyterlab",
+            app,
             "--no-browser",
             "--ip=127.0.0.1",
             f"--port={port}",
@@ -214,7 +217,7 @@ def start_lab(
         last_error = server.log_text()[-4000:]
         if "already in use" not in last_error.lower():
             break
-    raise RuntimeError(f"jupyter lab did not start; log tail:\n{last_error}")
+    raise RuntimeError(f"{app} did not start; log tail:\n{last_error}")
 
 
 def _wait_ready(server: LabServer, timeout: float) -> bool:
